@@ -1,0 +1,19 @@
+//
+// asioctx: Go's context package for Boost.Asio
+//
+// Distributed under the Boost Software License, Version 1.0.
+//
+
+#ifndef ASIOCTX_HPP
+#define ASIOCTX_HPP
+
+#include <asioctx/after_func.hpp>
+#include <asioctx/cancel.hpp>
+#include <asioctx/context.hpp>
+#include <asioctx/deadline.hpp>
+#include <asioctx/error.hpp>
+#include <asioctx/executor.hpp>
+#include <asioctx/value.hpp>
+#include <asioctx/without_cancel.hpp>
+
+#endif

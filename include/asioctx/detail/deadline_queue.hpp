@@ -1,0 +1,90 @@
+//
+// asioctx: Go's context package for Boost.Asio
+//
+// Distributed under the Boost Software License, Version 1.0.
+//
+
+#ifndef ASIOCTX_DETAIL_DEADLINE_QUEUE_HPP
+#define ASIOCTX_DETAIL_DEADLINE_QUEUE_HPP
+
+#include <asioctx/detail/config.hpp>
+#include <asioctx/detail/node.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/execution_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+namespace asioctx::detail {
+
+// All pending deadlines of one execution context, in a binary heap, served by one
+// steady_timer armed for the earliest. Deriving a deadline is a heap insertion (the
+// timer is re-armed only when the new deadline is the earliest); cancelling one is a
+// heap removal (the timer is cancelled only when nothing is left, so that an idle
+// io_context can run out of work).
+class deadline_queue : public std::enable_shared_from_this<deadline_queue>
+{
+public:
+    // Adds `n` (its lock held by the caller, live). False if the execution context has
+    // been shut down.
+    ASIOCTX_DECL bool insert(deadline_node* n, boost::asio::any_io_executor const& ex);
+
+    // Removes `n` if it is still pending (its lock held by the caller).
+    ASIOCTX_DECL void remove(deadline_node* n) noexcept;
+
+    // Drops every pending deadline and the timer; called at service shutdown.
+    ASIOCTX_DECL void close() noexcept;
+
+    // How many deadlines are pending (for tests and diagnostics).
+    ASIOCTX_DECL std::size_t size() const;
+
+    // True while the timer has a wait pending (for tests).
+    ASIOCTX_DECL bool armed() const;
+
+private:
+    void arm(steady_time when);
+    void on_timer(std::uint64_t generation, boost::system::error_code const& ec);
+    void heap_erase(std::size_t i) noexcept;
+    void sift_up(std::size_t i) noexcept;
+    void sift_down(std::size_t i) noexcept;
+    void place(std::size_t i, deadline_node* n) noexcept;
+
+    mutable std::mutex mutex_;
+    std::vector<deadline_node*> heap_;
+    std::optional<boost::asio::steady_timer> timer_;
+    steady_time armed_at_ = steady_time::max();
+    std::uint64_t generation_ = 0;
+    bool closed_ = false;
+};
+
+// Owns the deadline queue of one execution context.
+class deadline_service : public boost::asio::execution_context::service
+{
+public:
+    using key_type = deadline_service;
+    ASIOCTX_DECL static boost::asio::execution_context::id id;
+
+    ASIOCTX_DECL explicit deadline_service(boost::asio::execution_context& ctx);
+
+    std::shared_ptr<deadline_queue> const& queue() const noexcept
+    {
+        return queue_;
+    }
+
+private:
+    ASIOCTX_DECL void shutdown() override;
+
+    std::shared_ptr<deadline_queue> queue_;
+};
+
+// The queue serving `ex`'s execution context.
+ASIOCTX_DECL std::shared_ptr<deadline_queue> const& queue_for(boost::asio::any_io_executor const& ex);
+
+} // namespace asioctx::detail
+
+#endif

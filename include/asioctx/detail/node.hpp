@@ -1,0 +1,249 @@
+//
+// asioctx: Go's context package for Boost.Asio
+//
+// Distributed under the Boost Software License, Version 1.0.
+//
+
+#ifndef ASIOCTX_DETAIL_NODE_HPP
+#define ASIOCTX_DETAIL_NODE_HPP
+
+#include <asioctx/detail/config.hpp>
+#include <asioctx/error.hpp>
+
+#include <boost/system/error_code.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <thread>
+
+namespace asioctx::detail {
+
+using steady_time = std::chrono::steady_clock::time_point;
+
+enum class node_kind : std::uint8_t
+{
+    todo,           // the static root returned by todo()
+    value,          // with_value: one key, one immutable value
+    cancel,         // with_cancel, with_cancel_cause, or a deadline that arms no timer
+    deadline,       // with_deadline family: a cancel node with a timer entry
+    without_cancel, // values of the parent, none of its cancellation
+    never,          // the static state shared by every context that can never be done
+};
+
+// Values of node::state_. They equal the asioctx::error values on purpose: err() is a
+// single load and a cast.
+enum : std::uint8_t
+{
+    state_live = 0,
+    state_canceled = static_cast<std::uint8_t>(error::canceled),
+    state_deadline = static_cast<std::uint8_t>(error::deadline_exceeded),
+};
+
+// Every derived context is one node, reference counted, pointing to its parent.
+// Nodes are immutable after construction except for the cancellation fields, which
+// the node's own lock guards (state_ is also readable without it).
+class node
+{
+public:
+    constexpr explicit node(node_kind kind, node* parent) noexcept
+        : kind_(kind)
+        , parent_(parent)
+    {
+    }
+    node(node const&) = delete;
+    node& operator=(node const&) = delete;
+    virtual ~node() = default;
+
+    void add_ref() noexcept
+    {
+        refs_.fetch_add(1, std::memory_order_relaxed);
+    }
+
+    std::atomic<std::uint32_t> refs_{1};
+    node_kind const kind_;
+    std::atomic<std::uint8_t> state_{state_live};
+    std::atomic<std::uint8_t> lock_{0};
+    node* const parent_; // owning reference; nullptr is background()
+};
+
+// Drops one reference; frees the node and, iteratively, every ancestor that it was
+// the last owner of (deep chains never recurse).
+ASIOCTX_DECL void release(node* n) noexcept;
+
+inline void add_ref(node* n) noexcept
+{
+    if(n)
+        n->add_ref();
+}
+
+// A small spin lock in one byte: critical sections here are a handful of pointer
+// updates, and the fan-out nodes must stay small.
+inline void lock(node* n) noexcept
+{
+    for(unsigned spins = 0;; ++spins)
+    {
+        if(!n->lock_.exchange(1, std::memory_order_acquire))
+            return;
+        while(n->lock_.load(std::memory_order_relaxed))
+        {
+            if(++spins > 64)
+                std::this_thread::yield();
+        }
+    }
+}
+
+inline void unlock(node* n) noexcept
+{
+    n->lock_.store(0, std::memory_order_release);
+}
+
+// Something to tell when a cancellable node becomes done: an after_func, a bound
+// Asio operation. Listed in the node under its lock; fired outside every lock.
+class registration
+{
+public:
+    registration() = default;
+    registration(registration const&) = delete;
+    registration& operator=(registration const&) = delete;
+    virtual ~registration() = default;
+
+    // Called at most once, with the node's error and cause, on the cancelling thread,
+    // after every lock is released. Must not block.
+    virtual void fire(
+        boost::system::error_code const& err, boost::system::error_code const& cause) noexcept = 0;
+
+    void add_ref() noexcept
+    {
+        refs_.fetch_add(1, std::memory_order_relaxed);
+    }
+    void release() noexcept
+    {
+        if(refs_.fetch_sub(1, std::memory_order_acq_rel) == 1)
+            delete this;
+    }
+
+    std::atomic<std::uint32_t> refs_{1};
+    registration* next_ = nullptr;
+    registration** pprev_ = nullptr; // non-null while listed in a node
+};
+
+// with_cancel and friends. Children and registrations are intrusive lists with
+// O(1) unlink, so a long-lived parent never grows with short-lived children.
+class cancel_node : public node
+{
+public:
+    constexpr explicit cancel_node(node_kind kind, node* parent) noexcept
+        : node(kind, parent)
+    {
+    }
+
+    boost::system::error_code cause_; // written once, before state_ is released
+    cancel_node* first_child_ = nullptr;
+    cancel_node* next_sibling_ = nullptr;
+    cancel_node** pprev_ = nullptr; // non-null while linked into a parent
+    registration* regs_ = nullptr;
+};
+
+class deadline_queue;
+
+class deadline_node final : public cancel_node
+{
+public:
+    explicit deadline_node(node* parent, steady_time deadline) noexcept
+        : cancel_node(node_kind::deadline, parent)
+        , deadline_(deadline)
+    {
+    }
+    ~deadline_node() override;
+
+    steady_time const deadline_;
+    boost::system::error_code deadline_cause_;
+    std::shared_ptr<deadline_queue> queue_;
+    std::size_t heap_index_ = static_cast<std::size_t>(-1); // guarded by the queue
+    deadline_node* expired_next_ = nullptr;                // guarded by the queue
+};
+
+class value_node_base : public node
+{
+public:
+    value_node_base(node* parent, void const* key) noexcept
+        : node(node_kind::value, parent)
+        , key_(key)
+    {
+    }
+    void const* const key_;
+};
+
+template<class T>
+class value_node final : public value_node_base
+{
+public:
+    template<class U>
+    value_node(node* parent, void const* key, U&& v)
+        : value_node_base(parent, key)
+        , value_(static_cast<U&&>(v))
+    {
+    }
+    T const value_;
+};
+
+// The state of every context that can never be done (background, todo, without_cancel).
+ASIOCTX_DECL extern cancel_node never_node;
+
+// Source locations carried by errors read through err().
+ASIOCTX_DECL extern boost::source_location const state_locations[3];
+
+// Finds the nearest value for `key`, walking past nodes that hold no value.
+inline void const* find_value(node const* n, void const* key) noexcept
+{
+    for(; n; n = n->parent_)
+    {
+        if(n->kind_ == node_kind::value)
+        {
+            auto v = static_cast<value_node_base const*>(n);
+            if(v->key_ == key)
+                return v;
+        }
+        else if(n->kind_ == node_kind::todo)
+            return nullptr;
+    }
+    return nullptr;
+}
+
+// The nearest ancestor-or-self that can be cancelled, or never_node.
+ASIOCTX_DECL cancel_node* nearest_canceller(node* n) noexcept;
+
+// The effective deadline seen from `n`, or steady_time::max() for none.
+ASIOCTX_DECL steady_time effective_deadline(node const* n) noexcept;
+
+// Cancels `n` and every descendant, iteratively; fires their registrations after
+// every lock is released. `state` is state_canceled or state_deadline; an empty cause
+// means "the same as the error". The first cancellation wins; later ones do nothing.
+ASIOCTX_DECL void cancel(
+    cancel_node* n, std::uint8_t state, boost::system::error_code cause,
+    bool remove_from_parent) noexcept;
+
+// Links a new cancellable child under the nearest canceller of its parent, or makes it
+// born done if that canceller already is. Returns false if the child was born done.
+ASIOCTX_DECL bool link_child(cancel_node* parent, cancel_node* child) noexcept;
+
+// Adds `r` to `n` (taking a reference) unless `n` is done; returns false when done.
+ASIOCTX_DECL bool add_registration(cancel_node* n, registration* r) noexcept;
+
+// Removes `r` from `n` if still listed; true if it was (so it will never fire).
+ASIOCTX_DECL bool remove_registration(cancel_node* n, registration* r) noexcept;
+
+ASIOCTX_DECL boost::system::error_code make_state_error(std::uint8_t state) noexcept;
+
+[[noreturn]] ASIOCTX_DECL void throw_no_executor(boost::source_location const& loc);
+
+// Introspection for tests and diagnostics: how many children and registrations `n`
+// lists right now.
+ASIOCTX_DECL std::size_t child_count(cancel_node* n) noexcept;
+ASIOCTX_DECL std::size_t registration_count(cancel_node* n) noexcept;
+
+} // namespace asioctx::detail
+
+#endif

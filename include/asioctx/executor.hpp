@@ -1,0 +1,52 @@
+//
+// asioctx: Go's context package for Boost.Asio
+//
+// Distributed under the Boost Software License, Version 1.0.
+//
+
+#ifndef ASIOCTX_EXECUTOR_HPP
+#define ASIOCTX_EXECUTOR_HPP
+
+#include <asioctx/context.hpp>
+#include <asioctx/value.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <memory>
+
+namespace asioctx {
+
+namespace detail {
+class deadline_queue;
+
+// What with_executor stores: the executor, and its execution context's deadline queue
+// looked up once, so deriving a deadline below it needs no service lookup.
+struct tree_executor
+{
+    boost::asio::any_io_executor executor;
+    std::shared_ptr<deadline_queue> queue;
+};
+
+inline constexpr key<tree_executor> executor_key{"asioctx.executor"};
+} // namespace detail
+
+/** Derives a context that carries `ex` as the executor for what the tree schedules:
+    the timers of deadlines derived below it and the calls of `after_func`.
+
+    Every descendant inherits it, like any value; a nearer `with_executor` overrides
+    it. Functions that take an explicit executor ignore it. Allocates once.
+
+    @throws boost::system::system_error with `error::no_executor` if `ex` is empty.
+*/
+[[nodiscard]] ASIOCTX_DECL context with_executor(context const& parent, boost::asio::any_io_executor ex);
+
+/// The executor carried by `ctx` (see `with_executor`), or nullptr when none.
+inline boost::asio::any_io_executor const* executor_of(context const& ctx) noexcept
+{
+    auto t = ctx.value(detail::executor_key);
+    return t ? &t->executor : nullptr;
+}
+
+} // namespace asioctx
+
+#endif

@@ -1,0 +1,24 @@
+//
+// asioctx: Go's context package for Boost.Asio
+//
+// Distributed under the Boost Software License, Version 1.0.
+//
+
+#ifndef ASIOCTX_WITHOUT_CANCEL_HPP
+#define ASIOCTX_WITHOUT_CANCEL_HPP
+
+#include <asioctx/context.hpp>
+
+namespace asioctx {
+
+/** Derives a context that keeps `parent`'s values (and executor) but none of its
+    cancellation, deadline or cause (Go's `WithoutCancel`): it is never done until
+    something derived from it says so. For work that must outlive the request that
+    started it (an audit write, a detached send); give it its own ceiling with
+    `with_timeout`. Allocates once.
+*/
+[[nodiscard]] ASIOCTX_DECL context without_cancel(context const& parent);
+
+} // namespace asioctx
+
+#endif

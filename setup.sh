@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+#
+# asioctx set-up: installs what is missing (Debian 12 packages, as root), builds, runs.
+#
+#   ./setup.sh demo    build and run the demo
+#   ./setup.sh test    build and run every test: g++ (warnings as errors) with the
+#                      package consumers, ASan+UBSan, TSan (clang), and the b2 build
+#   ./setup.sh bench   build (release) and run the benchmarks
+#   ./setup.sh deps    only install the packages
+#
+set -euo pipefail
+cd "$(dirname "$0")"
+
+packages=(
+    g++ clang libclang-rt-14-dev cmake ninja-build ccache git
+    libboost1.81-dev libboost-test1.81-dev libboost-json1.81-dev libboost-url1.81-dev
+    libboost1.81-tools-dev libssl-dev libbenchmark-dev
+)
+
+install_missing() {
+    local missing=()
+    for p in "${packages[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    if [ ${#missing[@]} -eq 0 ]; then
+        return
+    fi
+    echo "setup: installing ${missing[*]}"
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+jobs=$(nproc)
+
+build_preset() {
+    cmake --preset "$1" >/dev/null
+    cmake --build --preset "$1" -j "$jobs"
+}
+
+passed=0
+failed=0
+
+# Runs ctest for a preset and adds its counts to the totals.
+run_ctest() {
+    local preset=$1 log
+    log=$(mktemp)
+    set +e
+    ctest --preset "$preset" -j "$jobs" 2>&1 | tee "$log"
+    set -e
+    local line
+    line=$(grep -E "tests passed, [0-9]+ tests? failed out of [0-9]+" "$log" | tail -n 1 || true)
+    if [ -z "$line" ]; then
+        echo "setup: ctest ($preset) printed no summary"
+        failed=$((failed + 1))
+    else
+        local total bad
+        total=$(sed -E 's/.*out of ([0-9]+).*/\1/' <<<"$line")
+        bad=$(sed -E 's/.*passed, ([0-9]+) tests? failed.*/\1/' <<<"$line")
+        passed=$((passed + total - bad))
+        failed=$((failed + bad))
+    fi
+    rm -f "$log"
+}
+
+run_b2() {
+    set +e
+    b2 -j"$jobs" -q warnings-as-errors=on 2>&1 | tail -n 20
+    local rc=${PIPESTATUS[0]}
+    set -e
+    if [ "$rc" -eq 0 ]; then
+        echo "setup: b2 build and tests passed"
+        passed=$((passed + 1))
+    else
+        echo "setup: b2 build or tests FAILED"
+        failed=$((failed + 1))
+    fi
+}
+
+case "${1:-}" in
+    deps)
+        install_missing
+        ;;
+    demo)
+        install_missing
+        cmake --preset default >/dev/null
+        cmake --build --preset default -j "$jobs" --target tour
+        ./build/default/example/tour
+        ;;
+    test)
+        install_missing
+        start=$(date +%s)
+        echo "== g++, warnings as errors, with package consumers"
+        build_preset default
+        run_ctest default
+        echo "== ASan + UBSan"
+        build_preset asan
+        ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 run_ctest asan
+        echo "== TSan (clang)"
+        build_preset tsan
+        TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" run_ctest tsan
+        echo "== b2"
+        run_b2
+        echo "setup: test run took $(( $(date +%s) - start ))s"
+        echo "asioctx: $passed passed, $failed failed"
+        [ "$failed" -eq 0 ]
+        ;;
+    bench)
+        install_missing
+        build_preset release
+        ./build/release/bench/asioctx_bench "${@:2}"
+        ;;
+    *)
+        sed -n '3,12p' "$0"
+        exit 2
+        ;;
+esac

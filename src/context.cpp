@@ -1,0 +1,321 @@
+//
+// asioctx: Go's context package for Boost.Asio
+//
+// Distributed under the Boost Software License, Version 1.0.
+//
+// The cancellation tree. Lock order is always parent before child; a cancel holds
+// the locks of the path from the cancelled node down to the node it is visiting, so a
+// child can never be freed while its parent still reaches it, and registrations are
+// fired only after every lock is released.
+
+#include <asioctx/cancel.hpp>
+#include <asioctx/context.hpp>
+#include <asioctx/detail/deadline_queue.hpp>
+#include <asioctx/without_cancel.hpp>
+
+namespace asioctx {
+namespace detail {
+
+constinit cancel_node never_node(node_kind::never, nullptr);
+
+boost::source_location const state_locations[3] = {
+    boost::source_location(),
+    boost::source_location(__FILE__, __LINE__, "asioctx::detail::cancel (a cancel handle or an ancestor)"),
+    boost::source_location(__FILE__, __LINE__, "asioctx::detail::deadline_queue::on_timer"),
+};
+
+namespace {
+
+constinit node todo_node(node_kind::todo, nullptr);
+
+void unlink_from_parent(cancel_node* n) noexcept
+{
+    auto p = nearest_canceller(n->parent_);
+    if(p->kind_ == node_kind::never)
+        return;
+    lock(p);
+    if(n->pprev_)
+    {
+        *n->pprev_ = n->next_sibling_;
+        if(n->next_sibling_)
+            n->next_sibling_->pprev_ = n->pprev_;
+        n->pprev_ = nullptr;
+        n->next_sibling_ = nullptr;
+    }
+    unlock(p);
+}
+
+// Marks a locked, live node done and moves its registrations to `fire`.
+void mark(cancel_node* n, std::uint8_t state, boost::system::error_code const& cause,
+    registration*& fire) noexcept
+{
+    n->cause_ = cause;
+    n->state_.store(state, std::memory_order_release);
+    for(auto r = n->regs_; r;)
+    {
+        auto next = r->next_;
+        r->pprev_ = nullptr;
+        r->next_ = fire;
+        fire = r;
+        r = next;
+    }
+    n->regs_ = nullptr;
+    if(n->kind_ == node_kind::deadline)
+    {
+        auto d = static_cast<deadline_node*>(n);
+        if(d->queue_)
+            d->queue_->remove(d);
+    }
+}
+
+} // namespace
+
+void release(node* n) noexcept
+{
+    while(n && n->refs_.fetch_sub(1, std::memory_order_acq_rel) == 1)
+    {
+        auto parent = n->parent_;
+        delete n;
+        n = parent;
+    }
+}
+
+cancel_node* nearest_canceller(node* n) noexcept
+{
+    for(; n; n = n->parent_)
+    {
+        switch(n->kind_)
+        {
+        case node_kind::cancel:
+        case node_kind::deadline:
+            return static_cast<cancel_node*>(n);
+        case node_kind::value:
+            continue;
+        default:
+            return &never_node;
+        }
+    }
+    return &never_node;
+}
+
+steady_time effective_deadline(node const* n) noexcept
+{
+    for(; n; n = n->parent_)
+    {
+        switch(n->kind_)
+        {
+        case node_kind::deadline:
+            return static_cast<deadline_node const*>(n)->deadline_;
+        case node_kind::cancel:
+        case node_kind::value:
+            continue;
+        default:
+            return steady_time::max();
+        }
+    }
+    return steady_time::max();
+}
+
+boost::system::error_code make_state_error(std::uint8_t state) noexcept
+{
+    return boost::system::error_code(state, error_category(), &state_locations[state]);
+}
+
+// Marks `n` and its live descendants done and unlinks them, depth-first without
+// recursion: `cur` and every node between it and `n` stay locked, so no visited node
+// can be freed under us. Returns the registrations to fire.
+static registration* cancel_subtree(cancel_node* n, std::uint8_t state,
+    boost::system::error_code const& cause) noexcept
+{
+    registration* fire = nullptr;
+    // Taken even when `n` is already done: a cancel in progress on another thread
+    // holds it until its whole subtree is done, so when cancel() returns every
+    // descendant is done (as in Go).
+    lock(n);
+    if(n->state_.load(std::memory_order_relaxed) != state_live)
+    {
+        unlock(n);
+        return nullptr;
+    }
+    mark(n, state, cause, fire);
+    cancel_node* cur = n;
+    for(;;)
+    {
+        if(auto c = cur->first_child_)
+        {
+            cur->first_child_ = c->next_sibling_;
+            if(c->next_sibling_)
+                c->next_sibling_->pprev_ = &cur->first_child_;
+            c->pprev_ = nullptr;
+            c->next_sibling_ = nullptr;
+            lock(c);
+            if(c->state_.load(std::memory_order_relaxed) != state_live)
+            {
+                unlock(c); // its own cancel finished its subtree under this lock
+                continue;
+            }
+            mark(c, state, cause, fire);
+            cur = c;
+            continue;
+        }
+        // Read the way back up before unlocking: once `cur` is unlocked its owner may
+        // free it (after taking the parent's lock, which is still ours).
+        auto up = cur == n ? nullptr : nearest_canceller(cur->parent_);
+        unlock(cur);
+        if(!up)
+            return fire;
+        cur = up;
+    }
+}
+
+void cancel(cancel_node* n, std::uint8_t state, boost::system::error_code cause,
+    bool remove_from_parent) noexcept
+{
+    if(!cause)
+        cause = make_state_error(state);
+    auto fire = cancel_subtree(n, state, cause);
+    // Outside every lock. Every node of the subtree took this error and cause.
+    auto const err = make_state_error(state);
+    while(fire)
+    {
+        auto r = fire;
+        fire = r->next_;
+        r->next_ = nullptr;
+        r->fire(err, cause);
+        r->release();
+    }
+    if(remove_from_parent)
+        unlink_from_parent(n);
+}
+
+bool link_child(cancel_node* parent, cancel_node* child) noexcept
+{
+    if(parent->kind_ == node_kind::never)
+        return true;
+    lock(parent);
+    auto s = parent->state_.load(std::memory_order_relaxed);
+    if(s != state_live)
+    {
+        child->cause_ = parent->cause_;
+        child->state_.store(s, std::memory_order_release);
+        unlock(parent);
+        return false;
+    }
+    child->next_sibling_ = parent->first_child_;
+    if(parent->first_child_)
+        parent->first_child_->pprev_ = &child->next_sibling_;
+    parent->first_child_ = child;
+    child->pprev_ = &parent->first_child_;
+    unlock(parent);
+    return true;
+}
+
+bool add_registration(cancel_node* n, registration* r) noexcept
+{
+    if(n->kind_ == node_kind::never)
+        return true;
+    lock(n);
+    if(n->state_.load(std::memory_order_relaxed) != state_live)
+    {
+        unlock(n);
+        return false;
+    }
+    r->add_ref();
+    r->next_ = n->regs_;
+    if(n->regs_)
+        n->regs_->pprev_ = &r->next_;
+    n->regs_ = r;
+    r->pprev_ = &n->regs_;
+    unlock(n);
+    return true;
+}
+
+bool remove_registration(cancel_node* n, registration* r) noexcept
+{
+    if(n->kind_ == node_kind::never)
+        return false;
+    lock(n);
+    if(!r->pprev_)
+    {
+        unlock(n);
+        return false;
+    }
+    *r->pprev_ = r->next_;
+    if(r->next_)
+        r->next_->pprev_ = r->pprev_;
+    r->pprev_ = nullptr;
+    r->next_ = nullptr;
+    unlock(n);
+    r->release();
+    return true;
+}
+
+std::size_t child_count(cancel_node* n) noexcept
+{
+    if(n->kind_ == node_kind::never)
+        return 0;
+    std::size_t count = 0;
+    lock(n);
+    for(auto c = n->first_child_; c; c = c->next_sibling_)
+        ++count;
+    unlock(n);
+    return count;
+}
+
+std::size_t registration_count(cancel_node* n) noexcept
+{
+    if(n->kind_ == node_kind::never)
+        return 0;
+    std::size_t count = 0;
+    lock(n);
+    for(auto r = n->regs_; r; r = r->next_)
+        ++count;
+    unlock(n);
+    return count;
+}
+
+void throw_no_executor(boost::source_location const& loc)
+{
+    throw boost::system::system_error(make_error_code(error::no_executor, &loc));
+}
+
+} // namespace detail
+
+context todo() noexcept
+{
+    detail::todo_node.add_ref();
+    return context::adopt(&detail::todo_node, &detail::never_node);
+}
+
+bool is_todo(context const& ctx) noexcept
+{
+    return ctx.native_node() == &detail::todo_node;
+}
+
+boost::system::error_code cause(context const& ctx) noexcept
+{
+    auto s = ctx.native_state();
+    if(s->state_.load(std::memory_order_acquire) == detail::state_live)
+        return {};
+    return s->cause_;
+}
+
+cancellable with_cancel(context const& parent)
+{
+    auto p = parent.native_node();
+    auto n = new detail::cancel_node(detail::node_kind::cancel, p);
+    detail::add_ref(p);
+    n->refs_.store(2, std::memory_order_relaxed); // the context and the handle
+    detail::link_child(parent.native_state(), n);
+    return cancellable{context::adopt(n, n), cancel_handle(n)};
+}
+
+context without_cancel(context const& parent)
+{
+    auto p = parent.native_node();
+    auto n = new detail::node(detail::node_kind::without_cancel, p);
+    detail::add_ref(p);
+    return context::adopt(n, &detail::never_node);
+}
+
+} // namespace asioctx

@@ -1,0 +1,257 @@
+//
+// asioctx: Go's context package for Boost.Asio
+//
+// Distributed under the Boost Software License, Version 1.0.
+//
+
+#include <asioctx/deadline.hpp>
+#include <asioctx/detail/deadline_queue.hpp>
+
+#include <boost/asio/execution/context.hpp>
+#include <boost/asio/query.hpp>
+
+namespace asioctx {
+namespace detail {
+
+namespace {
+constexpr std::size_t not_queued = static_cast<std::size_t>(-1);
+} // namespace
+
+deadline_node::~deadline_node() = default;
+
+boost::asio::execution_context::id deadline_service::id;
+
+deadline_service::deadline_service(boost::asio::execution_context& ctx)
+    : boost::asio::execution_context::service(ctx)
+    , queue_(std::make_shared<deadline_queue>())
+{
+}
+
+void deadline_service::shutdown()
+{
+    queue_->close();
+}
+
+std::shared_ptr<deadline_queue> const& queue_for(boost::asio::any_io_executor const& ex)
+{
+    auto& ctx = boost::asio::query(ex, boost::asio::execution::context);
+    return boost::asio::use_service<deadline_service>(ctx).queue();
+}
+
+void deadline_queue::place(std::size_t i, deadline_node* n) noexcept
+{
+    heap_[i] = n;
+    n->heap_index_ = i;
+}
+
+void deadline_queue::sift_up(std::size_t i) noexcept
+{
+    auto n = heap_[i];
+    while(i > 0)
+    {
+        auto parent = (i - 1) / 2;
+        if(!(n->deadline_ < heap_[parent]->deadline_))
+            break;
+        place(i, heap_[parent]);
+        i = parent;
+    }
+    place(i, n);
+}
+
+void deadline_queue::sift_down(std::size_t i) noexcept
+{
+    auto n = heap_[i];
+    auto const size = heap_.size();
+    for(;;)
+    {
+        auto child = 2 * i + 1;
+        if(child >= size)
+            break;
+        if(child + 1 < size && heap_[child + 1]->deadline_ < heap_[child]->deadline_)
+            ++child;
+        if(!(heap_[child]->deadline_ < n->deadline_))
+            break;
+        place(i, heap_[child]);
+        i = child;
+    }
+    place(i, n);
+}
+
+void deadline_queue::heap_erase(std::size_t i) noexcept
+{
+    heap_[i]->heap_index_ = not_queued;
+    auto last = heap_.back();
+    heap_.pop_back();
+    if(i == heap_.size())
+        return;
+    place(i, last);
+    sift_down(i);
+    sift_up(last->heap_index_);
+}
+
+bool deadline_queue::insert(deadline_node* n, boost::asio::any_io_executor const& ex)
+{
+    std::lock_guard<std::mutex> g(mutex_);
+    if(closed_)
+        return false;
+    if(!timer_)
+        timer_.emplace(ex);
+    heap_.push_back(n);
+    n->heap_index_ = heap_.size() - 1;
+    sift_up(n->heap_index_);
+    if(n->deadline_ < armed_at_)
+        arm(n->deadline_);
+    return true;
+}
+
+void deadline_queue::remove(deadline_node* n) noexcept
+{
+    std::lock_guard<std::mutex> g(mutex_);
+    if(n->heap_index_ == not_queued)
+        return;
+    heap_erase(n->heap_index_);
+    if(heap_.empty() && armed_at_ != steady_time::max())
+    {
+        // Nothing left to wait for: let the execution context run out of work.
+        ++generation_;
+        armed_at_ = steady_time::max();
+        timer_->cancel();
+    }
+}
+
+void deadline_queue::close() noexcept
+{
+    std::lock_guard<std::mutex> g(mutex_);
+    closed_ = true;
+    for(auto n : heap_)
+        n->heap_index_ = not_queued;
+    heap_.clear();
+    ++generation_;
+    armed_at_ = steady_time::max();
+    timer_.reset();
+}
+
+std::size_t deadline_queue::size() const
+{
+    std::lock_guard<std::mutex> g(mutex_);
+    return heap_.size();
+}
+
+bool deadline_queue::armed() const
+{
+    std::lock_guard<std::mutex> g(mutex_);
+    return armed_at_ != steady_time::max();
+}
+
+void deadline_queue::arm(steady_time when)
+{
+    // Re-arming cancels the previous wait; its handler sees an old generation.
+    timer_->expires_at(when);
+    armed_at_ = when;
+    auto const generation = ++generation_;
+    timer_->async_wait(
+        [self = shared_from_this(), generation](boost::system::error_code const& ec)
+        { self->on_timer(generation, ec); });
+}
+
+void deadline_queue::on_timer(std::uint64_t generation, boost::system::error_code const& ec)
+{
+    deadline_node* expired = nullptr;
+    {
+        std::lock_guard<std::mutex> g(mutex_);
+        if(closed_ || generation != generation_)
+            return; // superseded by a newer wait, or disarmed
+        armed_at_ = steady_time::max();
+        (void)ec; // whatever ended the wait, expire what is due and re-arm for the rest
+        auto const now = std::chrono::steady_clock::now();
+        while(!heap_.empty() && heap_.front()->deadline_ <= now)
+        {
+            auto n = heap_.front();
+            heap_erase(0);
+            // Still queued means still live, so its cancel handle still owns it.
+            n->add_ref();
+            n->expired_next_ = expired;
+            expired = n;
+        }
+        if(!heap_.empty())
+            arm(heap_.front()->deadline_);
+    }
+    // Outside the queue's lock: cancelling takes node locks (whose holders may be
+    // waiting for this queue) and fires registrations.
+    while(expired)
+    {
+        auto n = expired;
+        expired = n->expired_next_;
+        n->expired_next_ = nullptr;
+        cancel(n, state_deadline, n->deadline_cause_, true);
+        release(n);
+    }
+}
+
+steady_time steady_from_system(std::chrono::system_clock::time_point t, steady_time steady_now) noexcept
+{
+    using sd = std::chrono::steady_clock::duration;
+    auto const sys_now = std::chrono::system_clock::now();
+    if(t <= sys_now)
+        return steady_now - std::chrono::ceil<sd>(sys_now - t);
+    return add_saturated(steady_now, std::chrono::ceil<sd>(t - sys_now));
+}
+
+cancellable derive_deadline(boost::asio::any_io_executor const* ex, context const& parent,
+    steady_time deadline, steady_time now, boost::system::error_code const& cause,
+    boost::source_location const& loc)
+{
+    std::shared_ptr<deadline_queue> const* queue = nullptr;
+    if(!ex)
+    {
+        if(auto t = parent.value(executor_key))
+        {
+            ex = &t->executor;
+            queue = &t->queue;
+        }
+    }
+    if(!ex || !*ex)
+        throw_no_executor(loc);
+    if(effective_deadline(parent.native_node()) <= deadline)
+        return with_cancel(parent); // the parent's deadline comes first: no timer
+    auto p = parent.native_node();
+    auto n = new deadline_node(p, deadline);
+    add_ref(p);
+    n->refs_.store(2, std::memory_order_relaxed); // the context and the handle
+    n->deadline_cause_ = cause;
+    cancellable result{context::adopt(n, n), cancel_handle(n)};
+    if(!link_child(parent.native_state(), n))
+        return result; // born done with the parent's error
+    if(deadline <= now)
+    {
+        cancel(n, state_deadline, cause, true);
+        return result;
+    }
+    if(!queue)
+        queue = &queue_for(*ex);
+    lock(n);
+    bool queued = false;
+    if(n->state_.load(std::memory_order_relaxed) == state_live)
+    {
+        n->queue_ = *queue;
+        queued = n->queue_->insert(n, *ex);
+        if(!queued)
+            n->queue_.reset();
+    }
+    unlock(n);
+    if(!queued && n->state_.load(std::memory_order_acquire) == state_live)
+        throw_no_executor(loc); // the executor's context has shut down: it would never fire
+    return result;
+}
+
+} // namespace detail
+
+context with_executor(context const& parent, boost::asio::any_io_executor ex)
+{
+    if(!ex)
+        detail::throw_no_executor(BOOST_CURRENT_LOCATION);
+    auto queue = detail::queue_for(ex);
+    return with_value(parent, detail::executor_key, detail::tree_executor{std::move(ex), std::move(queue)});
+}
+
+} // namespace asioctx

@@ -1,0 +1,111 @@
+// Tests for <asioctx/after_func.hpp>.
+#include <asioctx/after_func.hpp>
+#include <asioctx/deadline.hpp>
+#include <asioctx/without_cancel.hpp>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/test/unit_test.hpp>
+
+using namespace std::chrono_literals;
+namespace asio = boost::asio;
+
+BOOST_AUTO_TEST_SUITE(after_func)
+
+BOOST_AUTO_TEST_CASE(runs_once_posted_after_cancel)
+{
+    asio::io_context ioc;
+    auto [ctx, cancel] = asioctx::with_cancel(asioctx::background());
+    int calls = 0;
+    auto stop = asioctx::after_func(ioc.get_executor(), ctx, [&] { ++calls; });
+    BOOST_TEST(asioctx::detail::registration_count(ctx.native_state()) == 1u);
+    cancel();
+    BOOST_TEST(calls == 0); // posted, never inline in the cancelling call
+    BOOST_TEST(asioctx::detail::registration_count(ctx.native_state()) == 0u);
+    cancel();
+    ioc.run();
+    BOOST_TEST(calls == 1);
+    BOOST_TEST(!stop.stop()); // it already ran
+}
+
+BOOST_AUTO_TEST_CASE(on_done_context_is_posted_at_once)
+{
+    asio::io_context ioc;
+    auto [ctx, cancel] = asioctx::with_cancel(asioctx::background());
+    cancel();
+    int calls = 0;
+    auto stop = asioctx::after_func(ioc.get_executor(), ctx, [&] { ++calls; });
+    BOOST_TEST(calls == 0); // not inside after_func
+    BOOST_TEST(!stop.stop()); // already scheduled
+    ioc.run();
+    BOOST_TEST(calls == 1);
+}
+
+BOOST_AUTO_TEST_CASE(stop_prevents_the_call)
+{
+    asio::io_context ioc;
+    auto [ctx, cancel] = asioctx::with_cancel(asioctx::background());
+    int calls = 0;
+    auto stop = asioctx::after_func(ioc.get_executor(), ctx, [&] { ++calls; });
+    BOOST_TEST(stop.stop());
+    BOOST_TEST(!stop.stop()); // only the first stop prevents it
+    cancel();
+    ioc.run();
+    BOOST_TEST(calls == 0);
+}
+
+BOOST_AUTO_TEST_CASE(dropping_the_handle_keeps_the_call)
+{
+    asio::io_context ioc;
+    auto [ctx, cancel] = asioctx::with_cancel(asioctx::background());
+    int calls = 0;
+    (void)asioctx::after_func(ioc.get_executor(), ctx, [&] { ++calls; });
+    cancel();
+    ioc.run();
+    BOOST_TEST(calls == 1);
+}
+
+BOOST_AUTO_TEST_CASE(fires_on_ancestor_cancel_and_on_deadline)
+{
+    asio::io_context ioc;
+    auto root = asioctx::with_executor(asioctx::background(), ioc.get_executor());
+    auto [parent, cancel_parent] = asioctx::with_cancel(root);
+    auto [child, cancel_child] = asioctx::with_cancel(parent);
+    auto [timed, cancel_timed] = asioctx::with_timeout(root, 10ms);
+    std::vector<std::string> order;
+    auto a = asioctx::after_func(child, [&] { order.push_back("child"); });
+    auto b = asioctx::after_func(timed, [&] { order.push_back("timed"); });
+    cancel_parent();
+    ioc.run();
+    BOOST_TEST(order.size() == 2u);
+    BOOST_TEST(order[0] == "child");
+    BOOST_TEST(order[1] == "timed");
+}
+
+BOOST_AUTO_TEST_CASE(never_done_context_never_calls)
+{
+    asio::io_context ioc;
+    int calls = 0;
+    auto stop = asioctx::after_func(ioc.get_executor(), asioctx::background(), [&] { ++calls; });
+    auto [ctx, cancel] = asioctx::with_cancel(asioctx::background());
+    auto detached = asioctx::without_cancel(ctx);
+    auto stop2 = asioctx::after_func(ioc.get_executor(), detached, [&] { ++calls; });
+    cancel();
+    ioc.run();
+    BOOST_TEST(calls == 0);
+    BOOST_TEST(stop.stop());
+    BOOST_TEST(!stop.stop());
+}
+
+BOOST_AUTO_TEST_CASE(move_only_callables_are_accepted)
+{
+    asio::io_context ioc;
+    auto [ctx, cancel] = asioctx::with_cancel(asioctx::background());
+    auto p = std::make_unique<int>(41);
+    int seen = 0;
+    auto stop = asioctx::after_func(ioc.get_executor(), ctx, [p = std::move(p), &seen] { seen = *p + 1; });
+    cancel();
+    ioc.run();
+    BOOST_TEST(seen == 42);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

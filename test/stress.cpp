@@ -1,0 +1,193 @@
+// Concurrency stress for the context tree: cancel racing derive, after_func, stop,
+// handle destruction and deadlines, from several threads. Meant to run clean under
+// ThreadSanitizer; every check also holds without it.
+#include <asioctx.hpp>
+#include <asioctx/detail/deadline_queue.hpp>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <atomic>
+#include <barrier>
+#include <random>
+#include <thread>
+#include <vector>
+
+using namespace std::chrono_literals;
+namespace asio = boost::asio;
+
+namespace {
+
+#if defined(__SANITIZE_THREAD__)
+constexpr int rounds = 60;
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+constexpr int rounds = 60;
+#else
+constexpr int rounds = 400;
+#endif
+#else
+constexpr int rounds = 400;
+#endif
+
+constexpr int threads = 4;
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(stress)
+
+// Each round: a parent; every thread derives children (some through values and
+// deadlines), registers after_funcs, stops some, drops handles; one thread cancels
+// the parent in the middle. Every after_func runs exactly once or is stopped.
+BOOST_AUTO_TEST_CASE(cancel_races_derive_register_stop_and_release)
+{
+    asio::io_context ioc;
+    auto work = asio::make_work_guard(ioc);
+    std::vector<std::thread> runners;
+    for(int i = 0; i < 2; ++i)
+        runners.emplace_back([&] { ioc.run(); });
+
+    static constexpr asioctx::key<int> number{"number"};
+    std::atomic<long> registered{0}, stopped{0}, ran{0}, expected_done{0}, seen_done{0};
+
+    for(int round = 0; round < rounds; ++round)
+    {
+        auto root = asioctx::with_executor(asioctx::background(), ioc.get_executor());
+        auto parent = std::make_unique<asioctx::cancellable>(asioctx::with_cancel(root));
+        asioctx::context parent_ctx = parent->ctx;
+        std::barrier sync(threads + 1);
+        std::vector<std::thread> workers;
+        for(int t = 0; t < threads; ++t)
+        {
+            workers.emplace_back([&, t] {
+                std::mt19937 rng(round * 131 + t);
+                std::vector<asioctx::cancellable> kept;
+                std::vector<asioctx::after_func_handle> stops;
+                std::vector<asioctx::context> watched;
+                sync.arrive_and_wait();
+                for(int i = 0; i < 200; ++i)
+                {
+                    asioctx::context base = parent_ctx;
+                    if(rng() % 3 == 0)
+                        base = asioctx::with_value(base, number, i);
+                    auto c = rng() % 4 == 0 ? asioctx::with_timeout(base, std::chrono::microseconds(rng() % 2000))
+                                            : asioctx::with_cancel(base);
+                    stops.push_back(asioctx::after_func(c.ctx, [&ran] { ran.fetch_add(1); }));
+                    registered.fetch_add(1);
+                    if(rng() % 5 == 0 && stops.back().stop())
+                        stopped.fetch_add(1);
+                    watched.push_back(c.ctx);
+                    switch(rng() % 3)
+                    {
+                    case 0: c.cancel(); break;                 // explicit cancel
+                    case 1: break;                             // released at end of scope
+                    default: kept.push_back(std::move(c));     // cancelled by the parent
+                    }
+                }
+                sync.arrive_and_wait(); // the parent is cancelled here
+                sync.arrive_and_wait();
+                for(auto& w : watched)
+                    if(w.done())
+                        seen_done.fetch_add(1);
+                expected_done.fetch_add(static_cast<long>(watched.size()));
+                for(auto& s : stops)
+                    if(s.stop())
+                        stopped.fetch_add(1);
+            });
+        }
+        sync.arrive_and_wait();
+        std::this_thread::sleep_for(std::chrono::microseconds(50 * (round % 7)));
+        parent.reset(); // cancels and releases while workers may still be deriving
+        sync.arrive_and_wait();
+        BOOST_TEST(parent_ctx.done());
+        sync.arrive_and_wait();
+        for(auto& w : workers)
+            w.join();
+        BOOST_TEST(asioctx::detail::child_count(parent_ctx.native_state()) == 0u);
+    }
+
+    // Let every posted after_func run.
+    auto deadline = std::chrono::steady_clock::now() + 30s;
+    while(ran.load() + stopped.load() < registered.load() && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(1ms);
+    work.reset();
+    for(auto& r : runners)
+        r.join();
+    BOOST_TEST(ran.load() + stopped.load() == registered.load());
+    BOOST_TEST(seen_done.load() == expected_done.load());
+}
+
+// Many threads cancel the same context and its children at once: exactly one
+// cancellation wins, every descendant agrees on it.
+BOOST_AUTO_TEST_CASE(concurrent_cancels_agree_on_one_cause)
+{
+    for(int round = 0; round < rounds * 5; ++round)
+    {
+        auto parent = asioctx::with_cancel(asioctx::background());
+        std::vector<asioctx::cancellable> children;
+        for(int i = 0; i < 8; ++i)
+            children.push_back(asioctx::with_cancel(parent.ctx));
+        std::barrier sync(threads);
+        std::vector<std::thread> ts;
+        for(int t = 0; t < threads; ++t)
+        {
+            ts.emplace_back([&, t] {
+                sync.arrive_and_wait();
+                if(t == 0)
+                    parent.cancel(boost::system::error_code(100 + t, boost::system::generic_category()));
+                else
+                    children[t].cancel(boost::system::error_code(100 + t, boost::system::generic_category()));
+            });
+        }
+        for(auto& t : ts)
+            t.join();
+        auto const why = asioctx::cause(parent.ctx);
+        BOOST_TEST(why.value() == 100);
+        for(int i = 0; i < 8; ++i)
+        {
+            auto c = asioctx::cause(children[i].ctx);
+            BOOST_TEST(children[i].ctx.done());
+            BOOST_TEST((c.value() == 100 || c.value() == 100 + i));
+        }
+    }
+}
+
+// Deadlines firing on io_context threads while other threads derive and cancel.
+BOOST_AUTO_TEST_CASE(deadlines_race_cancel_from_other_threads)
+{
+    asio::io_context ioc;
+    auto work = asio::make_work_guard(ioc);
+    std::vector<std::thread> runners;
+    for(int i = 0; i < 2; ++i)
+        runners.emplace_back([&] { ioc.run(); });
+    std::atomic<long> fired{0}, cancelled{0};
+    std::vector<std::thread> ts;
+    for(int t = 0; t < threads; ++t)
+    {
+        ts.emplace_back([&, t] {
+            std::mt19937 rng(t);
+            for(int i = 0; i < rounds * 20; ++i)
+            {
+                auto c = asioctx::with_timeout(ioc.get_executor(), asioctx::background(),
+                    std::chrono::microseconds(rng() % 300));
+                auto [grandchild, gc_cancel] = asioctx::with_cancel(c.ctx);
+                std::this_thread::sleep_for(std::chrono::microseconds(rng() % 300));
+                c.cancel();
+                if(grandchild.err() == asioctx::error::deadline_exceeded)
+                    fired.fetch_add(1);
+                else if(grandchild.err() == asioctx::error::canceled)
+                    cancelled.fetch_add(1);
+            }
+        });
+    }
+    for(auto& t : ts)
+        t.join();
+    work.reset();
+    for(auto& r : runners)
+        r.join();
+    BOOST_TEST(fired.load() + cancelled.load() == long(threads) * rounds * 20);
+    BOOST_TEST(asioctx::detail::queue_for(ioc.get_executor())->size() == 0u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
