@@ -8,11 +8,14 @@
 #define ASIOCTX_HPP
 
 #include <asioctx/after_func.hpp>
+#include <asioctx/bind.hpp>
 #include <asioctx/cancel.hpp>
 #include <asioctx/context.hpp>
+#include <asioctx/coroutine.hpp>
 #include <asioctx/deadline.hpp>
 #include <asioctx/error.hpp>
 #include <asioctx/executor.hpp>
+#include <asioctx/sleep.hpp>
 #include <asioctx/value.hpp>
 #include <asioctx/without_cancel.hpp>
 

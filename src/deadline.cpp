@@ -244,6 +244,11 @@ cancellable derive_deadline(boost::asio::any_io_executor const* ex, context cons
     return result;
 }
 
+boost::asio::any_io_executor const* tree_executor_of(context const& ctx) noexcept
+{
+    return executor_of(ctx);
+}
+
 } // namespace detail
 
 context with_executor(context const& parent, boost::asio::any_io_executor ex)

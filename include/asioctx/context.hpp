@@ -109,6 +109,28 @@ public:
     template<class T>
     T const* value(key<T> const& k) const noexcept;
 
+    /** Waits until the context is done: Go's `<-ctx.Done()` as an Asio operation.
+
+        Completes with `err()` (`error::canceled` or `error::deadline_exceeded`) once the
+        context is done; if it already is, the handler is posted at once, never called
+        inside this function. The handler runs on its associated executor, by default the
+        executor the context carries (`with_executor`); with neither, the call throws
+        `boost::system::system_error` with `error::no_executor`. A pending wait is
+        outstanding work of that executor.
+
+        Per-operation cancellation: terminal, partial and total are all supported; the
+        wait then completes with `asio::error::operation_aborted`, and the context is
+        unaffected. A wait on a context that can never be done completes only that way;
+        if its handler has no cancellation slot either, it could never complete and is
+        abandoned at once (the handler is destroyed without being called).
+        Usable in `experimental::parallel_group` and awaitable operators to race a
+        context against other work.
+
+        Signature: `void(boost::system::error_code)`.
+    */
+    template<class WaitToken>
+    auto async_wait(WaitToken&& token) const;
+
     /// True for `background()` and `todo()` themselves (not for contexts derived from them).
     bool is_root() const noexcept
     {
@@ -161,5 +183,6 @@ ASIOCTX_DECL boost::system::error_code cause(context const& ctx) noexcept;
 } // namespace asioctx
 
 #include <asioctx/impl/context.hpp>
+#include <asioctx/impl/async_wait.hpp>
 
 #endif

@@ -1,0 +1,301 @@
+//
+// asioctx: Go's context package for Boost.Asio
+//
+// Distributed under the Boost Software License, Version 1.0.
+//
+
+#ifndef ASIOCTX_IMPL_BIND_HPP
+#define ASIOCTX_IMPL_BIND_HPP
+
+#include <asioctx/detail/binding.hpp>
+#include <asioctx/error.hpp>
+
+#include <boost/asio/append.hpp>
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/associator.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/system_executor.hpp>
+#include <boost/system/system_error.hpp>
+
+#include <exception>
+#include <tuple>
+
+namespace asioctx::detail {
+
+// Replaces an "operation aborted" result with the context's error.
+inline boost::system::error_code translate(
+    boost::system::error_code const& ec, boost::system::error_code const& ctx_err) noexcept
+{
+    if(ec && ec == condition::canceled)
+        return ctx_err;
+    return ec;
+}
+
+inline std::exception_ptr translate(std::exception_ptr const& ep, boost::system::error_code const& ctx_err)
+{
+    if(!ep)
+        return ep;
+    try
+    {
+        std::rethrow_exception(ep);
+    }
+    catch(boost::system::system_error const& e)
+    {
+        if(e.code() == condition::canceled)
+            return std::make_exception_ptr(boost::system::system_error(ctx_err));
+    }
+    catch(...)
+    {
+    }
+    return ep;
+}
+
+template<class T>
+    requires(!std::is_same_v<std::decay_t<T>, boost::system::error_code> &&
+             !std::is_same_v<std::decay_t<T>, std::exception_ptr>)
+decltype(auto) translate(T&& v, boost::system::error_code const&) noexcept
+{
+    return static_cast<T&&>(v);
+}
+
+// Forwards an outer slot's emits (say, a coroutine's) to the operation's signal.
+struct outer_forwarder
+{
+    explicit outer_forwarder(binding* b) noexcept
+        : b_(b)
+    {
+        b_->add_ref();
+    }
+    outer_forwarder(outer_forwarder const&) = delete;
+    ~outer_forwarder()
+    {
+        b_->release();
+    }
+    void operator()(boost::asio::cancellation_type type) noexcept
+    {
+        b_->emit(type, false);
+    }
+    binding* b_;
+};
+
+// The completion handler of a bound operation: unbinds in O(1), then calls the user's
+// handler with the context's error in place of "operation aborted".
+template<class Handler>
+class bound_handler
+{
+public:
+    bound_handler(Handler h, context ctx, binding* b, boost::asio::cancellation_slot outer) noexcept(
+        std::is_nothrow_move_constructible_v<Handler>)
+        : handler_(std::move(h))
+        , ctx_(std::move(ctx))
+        , b_(b)
+        , outer_(outer)
+    {
+    }
+
+    bound_handler(bound_handler&& other) noexcept(std::is_nothrow_move_constructible_v<Handler>)
+        : handler_(std::move(other.handler_))
+        , ctx_(std::move(other.ctx_))
+        , b_(std::exchange(other.b_, nullptr))
+        , outer_(other.outer_)
+    {
+    }
+
+    bound_handler& operator=(bound_handler&&) = delete;
+
+    ~bound_handler()
+    {
+        // Destroyed without being called (its execution context shut down).
+        if(b_)
+            unbind();
+    }
+
+    template<class... Args>
+    void operator()(Args&&... args)
+    {
+        bool const by_context = unbind();
+        if(by_context)
+        {
+            auto const err = ctx_.err();
+            std::move(handler_)(translate(static_cast<Args&&>(args), err)...);
+        }
+        else
+        {
+            std::move(handler_)(static_cast<Args&&>(args)...);
+        }
+    }
+
+    Handler const& get() const noexcept
+    {
+        return handler_;
+    }
+
+private:
+    // Settles against any emit in progress, unlinks the registration, clears the
+    // outer slot (we run on the handler's executor, where that is allowed).
+    bool unbind() noexcept
+    {
+        auto b = std::exchange(b_, nullptr);
+        bool const by_context = b->complete();
+        remove_registration(ctx_.native_state(), b);
+        if(outer_.is_connected())
+            outer_.clear();
+        b->release();
+        return by_context;
+    }
+
+    Handler handler_;
+    context ctx_;
+    binding* b_;
+    boost::asio::cancellation_slot outer_;
+};
+
+template<class Signature>
+struct early_completion
+{
+    static constexpr bool possible = false;
+};
+
+template<class R, class... Rest>
+struct early_completion<R(boost::system::error_code, Rest...)>
+{
+    static constexpr bool possible = (std::is_default_constructible_v<std::decay_t<Rest>> && ...);
+
+    template<class Handler>
+    static auto make(Handler&& h, boost::system::error_code const& err)
+    {
+        return boost::asio::append(static_cast<Handler&&>(h), err, std::decay_t<Rest>()...);
+    }
+};
+
+template<class R, class... Rest>
+struct early_completion<R(std::exception_ptr, Rest...)>
+{
+    static constexpr bool possible = (std::is_default_constructible_v<std::decay_t<Rest>> && ...);
+
+    template<class Handler>
+    static auto make(Handler&& h, boost::system::error_code const& err)
+    {
+        return boost::asio::append(static_cast<Handler&&>(h),
+            std::make_exception_ptr(boost::system::system_error(err)), std::decay_t<Rest>()...);
+    }
+};
+
+template<class Initiation>
+auto io_executor_of(Initiation const& init) noexcept
+{
+    if constexpr(requires { init.get_executor(); })
+        return init.get_executor();
+    else
+        return boost::asio::system_executor();
+}
+
+template<class Initiation, class Signature, class... Signatures>
+class bound_initiation
+{
+public:
+    bound_initiation(Initiation init, context ctx, boost::asio::cancellation_type type)
+        : init_(std::move(init))
+        , ctx_(std::move(ctx))
+        , type_(type)
+    {
+    }
+
+    template<class Handler, class... Args>
+    void operator()(Handler&& handler, Args&&... args)
+    {
+        auto const state = ctx_.native_state();
+        if(state->kind_ == node_kind::never)
+        {
+            // Nothing can cancel it: no binding at all.
+            std::move(init_)(static_cast<Handler&&>(handler), static_cast<Args&&>(args)...);
+            return;
+        }
+        auto ex = boost::asio::get_associated_executor(handler, io_executor_of(init_));
+
+        using early = early_completion<Signature>;
+        if constexpr(early::possible)
+        {
+            if(ctx_.done())
+            {
+                // Go's "check before the work": the operation is never started.
+                boost::asio::post(ex, early::make(static_cast<Handler&&>(handler), ctx_.err()));
+                return;
+            }
+        }
+
+        auto b = new binding(boost::asio::any_io_executor(ex), type_);
+        b->add_ref(); // ours, until the registration is settled below
+        auto outer = boost::asio::get_associated_cancellation_slot(handler);
+        if(outer.is_connected())
+            outer.template emplace<outer_forwarder>(b);
+        auto slot = b->slot();
+        std::move(init_)(
+            boost::asio::bind_cancellation_slot(slot,
+                bound_handler<std::decay_t<Handler>>(static_cast<Handler&&>(handler), ctx_, b, outer)),
+            static_cast<Args&&>(args)...);
+
+        // Registered only now that the operation has hooked its slot: an emit before
+        // that would be lost (Asio's emits are edge-triggered).
+        if(!add_registration(state, b))
+            b->emit(type_, true); // done in the meantime, or already: cancel at once
+        else if(b->completed_already())
+            remove_registration(state, b); // it finished on another thread meanwhile
+        b->release();
+    }
+
+private:
+    Initiation init_;
+    context ctx_;
+    boost::asio::cancellation_type type_;
+};
+
+} // namespace asioctx::detail
+
+template<class Handler, class Executor>
+struct boost::asio::associated_executor<asioctx::detail::bound_handler<Handler>, Executor>
+{
+    using type = typename associated_executor<Handler, Executor>::type;
+    static type get(asioctx::detail::bound_handler<Handler> const& h, Executor const& ex = Executor()) noexcept
+    {
+        return associated_executor<Handler, Executor>::get(h.get(), ex);
+    }
+};
+
+template<class Handler, class Allocator>
+struct boost::asio::associated_allocator<asioctx::detail::bound_handler<Handler>, Allocator>
+{
+    using type = typename associated_allocator<Handler, Allocator>::type;
+    static type get(asioctx::detail::bound_handler<Handler> const& h, Allocator const& a = Allocator()) noexcept
+    {
+        return associated_allocator<Handler, Allocator>::get(h.get(), a);
+    }
+};
+
+template<class Token, class Signature, class... Signatures>
+struct boost::asio::async_result<asioctx::bound_token<Token>, Signature, Signatures...>
+{
+    template<class Initiation, class RawToken, class... Args>
+    static auto initiate(Initiation&& init, RawToken&& token, Args&&... args)
+    {
+        using initiation = asioctx::detail::bound_initiation<std::decay_t<Initiation>, Signature, Signatures...>;
+        // async_initiate<Token> takes the token as an lvalue and moves from it.
+        if constexpr(std::is_rvalue_reference_v<RawToken&&> && !std::is_const_v<std::remove_reference_t<RawToken>>)
+        {
+            return boost::asio::async_initiate<Token, Signature, Signatures...>(
+                initiation(static_cast<Initiation&&>(init), std::move(token.ctx), token.type),
+                token.token, static_cast<Args&&>(args)...);
+        }
+        else
+        {
+            Token copy = token.token;
+            return boost::asio::async_initiate<Token, Signature, Signatures...>(
+                initiation(static_cast<Initiation&&>(init), token.ctx, token.type), copy,
+                static_cast<Args&&>(args)...);
+        }
+    }
+};
+
+#endif
