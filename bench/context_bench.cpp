@@ -111,6 +111,7 @@ void baseline_steady_timer_arm_cancel_poll(benchmark::State& state)
         timer.expires_after(1h);
         timer.async_wait([](boost::system::error_code) {});
         timer.cancel();
+        ioc.restart(); // poll() stops the io_context when it runs out of work
         ioc.poll();
     }
 }
@@ -127,6 +128,7 @@ void with_timeout_cancel_idle(benchmark::State& state)
     {
         auto [ctx, cancel] = asioctx::with_timeout(root, 1h);
         cancel();
+        ioc.restart(); // poll() stops the io_context when it runs out of work
         ioc.poll();
         benchmark::DoNotOptimize(ctx);
     }

@@ -230,6 +230,30 @@ bool add_registration(cancel_node* n, registration* r) noexcept
     return true;
 }
 
+adopt_result adopt_registration(cancel_node* n, registration* r) noexcept
+{
+    if(n->kind_ == node_kind::never)
+        return adopt_result::node_done;
+    lock(n);
+    if(n->state_.load(std::memory_order_relaxed) != state_live)
+    {
+        unlock(n);
+        return adopt_result::node_done;
+    }
+    if(!r->wanted())
+    {
+        unlock(n);
+        return adopt_result::unwanted;
+    }
+    r->next_ = n->regs_;
+    if(n->regs_)
+        n->regs_->pprev_ = &r->next_;
+    n->regs_ = r;
+    r->pprev_ = &n->regs_;
+    unlock(n);
+    return adopt_result::adopted;
+}
+
 bool remove_registration(cancel_node* n, registration* r) noexcept
 {
     if(n->kind_ == node_kind::never)

@@ -6,10 +6,16 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include <atomic>
 #include <barrier>
+#include <future>
+#include <mutex>
 #include <random>
 #include <thread>
 #include <vector>
@@ -188,6 +194,73 @@ BOOST_AUTO_TEST_CASE(deadlines_race_cancel_from_other_threads)
         r.join();
     BOOST_TEST(fired.load() + cancelled.load() == long(threads) * rounds * 20);
     BOOST_TEST(asioctx::detail::queue_for(ioc.get_executor())->size() == 0u);
+}
+
+// Bound timer waits and socket reads in flight on a two-thread io_context (each on its
+// strand), cancelled from other threads at random moments: every operation completes
+// exactly once, with success or the context's error, and nothing stays registered.
+BOOST_AUTO_TEST_CASE(bound_operations_cancelled_from_other_threads)
+{
+    asio::io_context ioc;
+    auto work = asio::make_work_guard(ioc);
+    std::vector<std::thread> runners;
+    for(int i = 0; i < 2; ++i)
+        runners.emplace_back([&] { ioc.run(); });
+
+    asio::ip::tcp::acceptor acceptor(ioc, {asio::ip::address_v4::loopback(), 0});
+    std::atomic<long> started{0}, completed{0}, wrong{0};
+    std::vector<std::thread> ts;
+    for(int t = 0; t < threads; ++t)
+    {
+        ts.emplace_back([&, t] {
+            std::mt19937 rng(1000 + t);
+            auto strand = asio::make_strand(ioc);
+            asio::ip::tcp::socket client(strand), server(ioc);
+            static std::mutex accept_mutex;
+            {
+                std::lock_guard<std::mutex> g(accept_mutex);
+                client.connect(acceptor.local_endpoint());
+                acceptor.accept(server);
+            }
+            asio::steady_timer timer(strand);
+            auto root = asioctx::with_executor(asioctx::background(), strand);
+            auto [parent, cancel_parent] = asioctx::with_cancel(root);
+            for(int i = 0; i < rounds * 5; ++i)
+            {
+                auto c = asioctx::with_cancel(parent);
+                std::promise<void> both;
+                std::atomic<int> left{2};
+                auto finish = [&](boost::system::error_code ec) {
+                    if(ec && ec != asioctx::error::canceled)
+                        wrong.fetch_add(1);
+                    completed.fetch_add(1);
+                    if(left.fetch_sub(1) == 1)
+                        both.set_value();
+                };
+                static char buf[1];
+                auto const expiry = std::chrono::microseconds(rng() % 200);
+                asio::post(strand, [&, expiry] {
+                    started.fetch_add(2);
+                    timer.expires_after(expiry);
+                    timer.async_wait(asioctx::bind(c.ctx, finish));
+                    asio::async_read(client, asio::buffer(buf),
+                        asioctx::bind(c.ctx, [&](boost::system::error_code ec, std::size_t) { finish(ec); }));
+                });
+                std::this_thread::sleep_for(std::chrono::microseconds(rng() % 300));
+                c.cancel(); // from this thread, while the operations run on the io threads
+                both.get_future().wait();
+                if(asioctx::detail::registration_count(c.ctx.native_state()) != 0u)
+                    wrong.fetch_add(1); // (Boost.Test assertions are for the main thread only)
+            }
+        });
+    }
+    for(auto& t : ts)
+        t.join();
+    work.reset();
+    for(auto& r : runners)
+        r.join();
+    BOOST_TEST(started.load() == completed.load());
+    BOOST_TEST(wrong.load() == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -14,6 +14,7 @@
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/cancellation_type.hpp>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/recycling_allocator.hpp>
 
 #include <atomic>
 #include <thread>
@@ -32,10 +33,36 @@ namespace asioctx::detail {
 class binding final : public registration
 {
 public:
-    binding(boost::asio::any_io_executor ex, boost::asio::cancellation_type type) noexcept
-        : ex_(std::move(ex))
+    binding(context ctx, boost::asio::any_io_executor ex, boost::asio::cancellation_type type) noexcept
+        : ctx_(std::move(ctx))
+        , ex_(std::move(ex))
         , type_(type)
     {
+    }
+
+    // Bindings come and go with every operation: they use Asio's per-thread recycling
+    // allocator rather than the heap.
+    // Made with two references: the completion handler's and the registration's.
+    static binding* create(context ctx, boost::asio::any_io_executor ex, boost::asio::cancellation_type type)
+    {
+        boost::asio::recycling_allocator<binding> alloc;
+        auto p = alloc.allocate(1);
+        auto b = ::new(static_cast<void*>(p)) binding(std::move(ctx), std::move(ex), type);
+        b->refs_.store(2, std::memory_order_relaxed);
+        return b;
+    }
+
+    void destroy() noexcept override
+    {
+        boost::asio::recycling_allocator<binding> alloc;
+        this->~binding();
+        alloc.deallocate(this, 1);
+    }
+
+    // The context this operation is bound to (kept alive by the binding).
+    context const& ctx() const noexcept
+    {
+        return ctx_;
     }
 
     boost::asio::cancellation_slot slot() noexcept
@@ -93,10 +120,10 @@ public:
         }
     }
 
-    // True once the completion has claimed the binding.
-    bool completed_already() const noexcept
+    // Not wanted once the completion has claimed the binding.
+    bool wanted() const noexcept override
     {
-        return state_.load(std::memory_order_acquire) == completed;
+        return state_.load(std::memory_order_acquire) != completed;
     }
 
 private:
@@ -107,6 +134,7 @@ private:
         completed
     };
 
+    context ctx_;
     boost::asio::cancellation_signal signal_;
     boost::asio::any_io_executor ex_;
     boost::asio::cancellation_type const type_;

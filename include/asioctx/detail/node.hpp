@@ -121,7 +121,20 @@ public:
     void release() noexcept
     {
         if(refs_.fetch_sub(1, std::memory_order_acq_rel) == 1)
-            delete this;
+            destroy();
+    }
+
+    // False once nothing would come of firing it (its operation completed). Asked under
+    // the node's lock by adopt_registration.
+    virtual bool wanted() const noexcept
+    {
+        return true;
+    }
+
+    // Frees this registration; those made with another allocator override it.
+    virtual void destroy() noexcept
+    {
+        delete this;
     }
 
     std::atomic<std::uint32_t> refs_{1};
@@ -231,6 +244,17 @@ ASIOCTX_DECL bool link_child(cancel_node* parent, cancel_node* child) noexcept;
 
 // Adds `r` to `n` (taking a reference) unless `n` is done; returns false when done.
 ASIOCTX_DECL bool add_registration(cancel_node* n, registration* r) noexcept;
+
+enum class adopt_result
+{
+    adopted,   // listed; the list now owns the caller's reference
+    node_done, // not listed: `n` is done; the caller keeps its reference
+    unwanted,  // not listed: `r->wanted()` is false; the caller keeps its reference
+};
+
+// Lists `r` in `n`, taking over one reference the caller holds, unless `n` is done or
+// `r` is no longer wanted. One lock, no reference count traffic.
+ASIOCTX_DECL adopt_result adopt_registration(cancel_node* n, registration* r) noexcept;
 
 // Removes `r` from `n` if still listed; true if it was (so it will never fire).
 ASIOCTX_DECL bool remove_registration(cancel_node* n, registration* r) noexcept;

@@ -86,10 +86,9 @@ template<class Handler>
 class bound_handler
 {
 public:
-    bound_handler(Handler h, context ctx, binding* b, boost::asio::cancellation_slot outer) noexcept(
+    bound_handler(Handler h, binding* b, boost::asio::cancellation_slot outer) noexcept(
         std::is_nothrow_move_constructible_v<Handler>)
         : handler_(std::move(h))
-        , ctx_(std::move(ctx))
         , b_(b)
         , outer_(outer)
     {
@@ -97,7 +96,6 @@ public:
 
     bound_handler(bound_handler&& other) noexcept(std::is_nothrow_move_constructible_v<Handler>)
         : handler_(std::move(other.handler_))
-        , ctx_(std::move(other.ctx_))
         , b_(std::exchange(other.b_, nullptr))
         , outer_(other.outer_)
     {
@@ -115,16 +113,11 @@ public:
     template<class... Args>
     void operator()(Args&&... args)
     {
-        bool const by_context = unbind();
-        if(by_context)
-        {
-            auto const err = ctx_.err();
+        auto const err = unbind();
+        if(err)
             std::move(handler_)(translate(static_cast<Args&&>(args), err)...);
-        }
         else
-        {
             std::move(handler_)(static_cast<Args&&>(args)...);
-        }
     }
 
     Handler const& get() const noexcept
@@ -134,20 +127,22 @@ public:
 
 private:
     // Settles against any emit in progress, unlinks the registration, clears the
-    // outer slot (we run on the handler's executor, where that is allowed).
-    bool unbind() noexcept
+    // outer slot (we run on the handler's executor, where that is allowed). Returns the
+    // context's error if the context cancelled the operation, else nothing.
+    boost::system::error_code unbind() noexcept
     {
         auto b = std::exchange(b_, nullptr);
-        bool const by_context = b->complete();
-        remove_registration(ctx_.native_state(), b);
+        boost::system::error_code err;
+        if(b->complete())
+            err = b->ctx().err();
+        remove_registration(b->ctx().native_state(), b);
         if(outer_.is_connected())
             outer_.clear();
         b->release();
-        return by_context;
+        return err;
     }
 
     Handler handler_;
-    context ctx_;
     binding* b_;
     boost::asio::cancellation_slot outer_;
 };
@@ -213,36 +208,46 @@ public:
             std::move(init_)(static_cast<Handler&&>(handler), static_cast<Args&&>(args)...);
             return;
         }
-        auto ex = boost::asio::get_associated_executor(handler, io_executor_of(init_));
+        auto const io_ex = io_executor_of(init_);
+        auto ex = boost::asio::get_associated_executor(handler, io_ex);
 
         using early = early_completion<Signature>;
         if constexpr(early::possible)
         {
             if(ctx_.done())
             {
-                // Go's "check before the work": the operation is never started.
-                boost::asio::post(ex, early::make(static_cast<Handler&&>(handler), ctx_.err()));
+                // Go's "check before the work": the operation is never started. As an
+                // Asio operation would, completes through the I/O executor, which
+                // dispatches to the handler's own.
+                boost::asio::post(io_ex, early::make(static_cast<Handler&&>(handler), ctx_.err()));
                 return;
             }
         }
 
-        auto b = new binding(boost::asio::any_io_executor(ex), type_);
-        b->add_ref(); // ours, until the registration is settled below
+        auto b = binding::create(std::move(ctx_), boost::asio::any_io_executor(ex), type_);
         auto outer = boost::asio::get_associated_cancellation_slot(handler);
         if(outer.is_connected())
             outer.template emplace<outer_forwarder>(b);
         auto slot = b->slot();
         std::move(init_)(
-            boost::asio::bind_cancellation_slot(slot,
-                bound_handler<std::decay_t<Handler>>(static_cast<Handler&&>(handler), ctx_, b, outer)),
+            boost::asio::bind_cancellation_slot(
+                slot, bound_handler<std::decay_t<Handler>>(static_cast<Handler&&>(handler), b, outer)),
             static_cast<Args&&>(args)...);
 
         // Registered only now that the operation has hooked its slot: an emit before
-        // that would be lost (Asio's emits are edge-triggered).
-        if(!add_registration(state, b))
+        // that would be lost (Asio's emits are edge-triggered). Until it is listed, the
+        // registration's reference is ours, so `b` stays alive even if the operation
+        // completes on another thread meanwhile.
+        switch(adopt_registration(state, b))
+        {
+        case adopt_result::adopted:
+            return; // from here on, `b` may be gone at any moment
+        case adopt_result::node_done:
             b->emit(type_, true); // done in the meantime, or already: cancel at once
-        else if(b->completed_already())
-            remove_registration(state, b); // it finished on another thread meanwhile
+            break;
+        case adopt_result::unwanted:
+            break; // it completed on another thread already
+        }
         b->release();
     }
 
