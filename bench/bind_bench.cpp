@@ -3,6 +3,7 @@
 // latency on the same thread and across threads.
 
 #include "alloc_counter.hpp"
+#include "io_thread.hpp"
 
 #include <asioctx.hpp>
 
@@ -173,29 +174,11 @@ BENCHMARK(cancel_to_bound_handler_same_thread);
 
 // ---- cancel to handler, across threads ----------------------------------------------
 
-struct io_thread
-{
-    asio::io_context ioc;
-    asio::executor_work_guard<asio::io_context::executor_type> work = asio::make_work_guard(ioc);
-    std::thread thread{[this] { ioc.run(); }};
-    ~io_thread()
-    {
-        work.reset();
-        thread.join();
-    }
-};
-
-void spin_until(std::atomic<bool>& flag)
-{
-    while(!flag.load(std::memory_order_acquire))
-    {
-    }
-}
 
 // The emit must run on the operation's thread, so the raw path posts it there.
 void baseline_emit_to_handler_cross_thread(benchmark::State& state)
 {
-    io_thread io;
+    bench::io_thread io;
     asio::steady_timer t(io.ioc);
     asio::cancellation_signal sig;
     std::atomic<bool> armed{false}, done{false};
@@ -210,17 +193,17 @@ void baseline_emit_to_handler_cross_thread(benchmark::State& state)
             t.async_wait(asio::bind_cancellation_slot(sig.slot(), [&done](error_code) { done.store(true, std::memory_order_release); }));
             armed.store(true, std::memory_order_release);
         });
-        spin_until(armed);
+        bench::spin_until(armed);
         state.ResumeTiming();
         asio::post(io.ioc, [&sig] { sig.emit(asio::cancellation_type::terminal); });
-        spin_until(done);
+        bench::spin_until(done);
     }
 }
 BENCHMARK(baseline_emit_to_handler_cross_thread)->UseRealTime();
 
 void cancel_to_bound_handler_cross_thread(benchmark::State& state)
 {
-    io_thread io;
+    bench::io_thread io;
     asio::steady_timer t(io.ioc);
     auto root = asioctx::with_cancel(asioctx::background());
     std::atomic<bool> armed{false}, done{false};
@@ -236,10 +219,10 @@ void cancel_to_bound_handler_cross_thread(benchmark::State& state)
             t.async_wait(asioctx::bind(ctx, [&done](error_code) { done.store(true, std::memory_order_release); }));
             armed.store(true, std::memory_order_release);
         });
-        spin_until(armed);
+        bench::spin_until(armed);
         state.ResumeTiming();
         c.cancel(); // from this thread; the emit is dispatched to the operation's executor
-        spin_until(done);
+        bench::spin_until(done);
     }
 }
 BENCHMARK(cancel_to_bound_handler_cross_thread)->UseRealTime();

@@ -3,6 +3,7 @@
 // Run: build/release/bench/asioctx_bench (see doc/benchmarks.md for the table).
 
 #include "alloc_counter.hpp"
+#include "io_thread.hpp"
 
 #include <asioctx.hpp>
 
@@ -271,21 +272,9 @@ BENCHMARK(fanout_1000_children_then_cancel_parent);
 
 // One io_context thread; this thread cancels and spins until the after_func has run
 // there. Baseline: a plain asio::post to the same thread, spun on the same way.
-struct io_thread
-{
-    asio::io_context ioc;
-    asio::executor_work_guard<asio::io_context::executor_type> work = asio::make_work_guard(ioc);
-    std::thread thread{[this] { ioc.run(); }};
-    ~io_thread()
-    {
-        work.reset();
-        thread.join();
-    }
-};
-
 void baseline_post_cross_thread(benchmark::State& state)
 {
-    io_thread io;
+    bench::io_thread io;
     std::atomic<bool> flag{false};
     bench::alloc_scope allocs(state);
     for(auto _ : state)
@@ -301,7 +290,7 @@ BENCHMARK(baseline_post_cross_thread)->UseRealTime();
 
 void cancel_to_after_func_cross_thread(benchmark::State& state)
 {
-    io_thread io;
+    bench::io_thread io;
     std::atomic<bool> flag{false};
     auto root = asioctx::with_executor(asioctx::background(), io.ioc.get_executor());
     bench::alloc_scope allocs(state);

@@ -210,26 +210,6 @@ bool link_child(cancel_node* parent, cancel_node* child) noexcept
     return true;
 }
 
-bool add_registration(cancel_node* n, registration* r) noexcept
-{
-    if(n->kind_ == node_kind::never)
-        return true;
-    lock(n);
-    if(n->state_.load(std::memory_order_relaxed) != state_live)
-    {
-        unlock(n);
-        return false;
-    }
-    r->add_ref();
-    r->next_ = n->regs_;
-    if(n->regs_)
-        n->regs_->pprev_ = &r->next_;
-    n->regs_ = r;
-    r->pprev_ = &n->regs_;
-    unlock(n);
-    return true;
-}
-
 adopt_result adopt_registration(cancel_node* n, registration* r) noexcept
 {
     if(n->kind_ == node_kind::never)
@@ -252,6 +232,17 @@ adopt_result adopt_registration(cancel_node* n, registration* r) noexcept
     r->pprev_ = &n->regs_;
     unlock(n);
     return adopt_result::adopted;
+}
+
+bool add_registration(cancel_node* n, registration* r) noexcept
+{
+    if(n->kind_ == node_kind::never)
+        return true;
+    r->add_ref(); // the list's
+    if(adopt_registration(n, r) == adopt_result::adopted)
+        return true;
+    r->release();
+    return false;
 }
 
 bool remove_registration(cancel_node* n, registration* r) noexcept

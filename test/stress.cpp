@@ -39,6 +39,35 @@ constexpr int rounds = 400;
 
 constexpr int threads = 4;
 
+// An io_context run by two threads until destroyed.
+struct io_runners
+{
+    asio::io_context ioc;
+    asio::executor_work_guard<asio::io_context::executor_type> work = asio::make_work_guard(ioc);
+    std::vector<std::thread> threads;
+
+    io_runners()
+    {
+        for(int i = 0; i < 2; ++i)
+            threads.emplace_back([this] { ioc.run(); });
+    }
+
+    // Lets the threads finish what is queued, then joins them.
+    void join()
+    {
+        work.reset();
+        for(auto& t : threads)
+            t.join();
+        threads.clear();
+    }
+
+    ~io_runners()
+    {
+        if(!threads.empty())
+            join();
+    }
+};
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(stress)
@@ -48,11 +77,8 @@ BOOST_AUTO_TEST_SUITE(stress)
 // the parent in the middle. Every after_func runs exactly once or is stopped.
 BOOST_AUTO_TEST_CASE(cancel_races_derive_register_stop_and_release)
 {
-    asio::io_context ioc;
-    auto work = asio::make_work_guard(ioc);
-    std::vector<std::thread> runners;
-    for(int i = 0; i < 2; ++i)
-        runners.emplace_back([&] { ioc.run(); });
+    io_runners io;
+    auto& ioc = io.ioc;
 
     static constexpr asioctx::key<int> number{"number"};
     std::atomic<long> registered{0}, stopped{0}, ran{0}, expected_done{0}, seen_done{0};
@@ -117,9 +143,7 @@ BOOST_AUTO_TEST_CASE(cancel_races_derive_register_stop_and_release)
     auto deadline = std::chrono::steady_clock::now() + 30s;
     while(ran.load() + stopped.load() < registered.load() && std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(1ms);
-    work.reset();
-    for(auto& r : runners)
-        r.join();
+    io.join();
     BOOST_TEST(ran.load() + stopped.load() == registered.load());
     BOOST_TEST(seen_done.load() == expected_done.load());
 }
@@ -162,11 +186,8 @@ BOOST_AUTO_TEST_CASE(concurrent_cancels_agree_on_one_cause)
 // Deadlines firing on io_context threads while other threads derive and cancel.
 BOOST_AUTO_TEST_CASE(deadlines_race_cancel_from_other_threads)
 {
-    asio::io_context ioc;
-    auto work = asio::make_work_guard(ioc);
-    std::vector<std::thread> runners;
-    for(int i = 0; i < 2; ++i)
-        runners.emplace_back([&] { ioc.run(); });
+    io_runners io;
+    auto& ioc = io.ioc;
     std::atomic<long> fired{0}, cancelled{0};
     std::vector<std::thread> ts;
     for(int t = 0; t < threads; ++t)
@@ -189,9 +210,7 @@ BOOST_AUTO_TEST_CASE(deadlines_race_cancel_from_other_threads)
     }
     for(auto& t : ts)
         t.join();
-    work.reset();
-    for(auto& r : runners)
-        r.join();
+    io.join();
     BOOST_TEST(fired.load() + cancelled.load() == long(threads) * rounds * 20);
     BOOST_TEST(asioctx::detail::queue_for(ioc.get_executor())->size() == 0u);
 }
@@ -201,11 +220,8 @@ BOOST_AUTO_TEST_CASE(deadlines_race_cancel_from_other_threads)
 // exactly once, with success or the context's error, and nothing stays registered.
 BOOST_AUTO_TEST_CASE(bound_operations_cancelled_from_other_threads)
 {
-    asio::io_context ioc;
-    auto work = asio::make_work_guard(ioc);
-    std::vector<std::thread> runners;
-    for(int i = 0; i < 2; ++i)
-        runners.emplace_back([&] { ioc.run(); });
+    io_runners io;
+    auto& ioc = io.ioc;
 
     asio::ip::tcp::acceptor acceptor(ioc, {asio::ip::address_v4::loopback(), 0});
     std::atomic<long> started{0}, completed{0}, wrong{0};
@@ -256,9 +272,7 @@ BOOST_AUTO_TEST_CASE(bound_operations_cancelled_from_other_threads)
     }
     for(auto& t : ts)
         t.join();
-    work.reset();
-    for(auto& r : runners)
-        r.join();
+    io.join();
     BOOST_TEST(started.load() == completed.load());
     BOOST_TEST(wrong.load() == 0);
 }
