@@ -3,6 +3,9 @@
 #include <asioctx.hpp>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/compose.hpp>
+#include <boost/asio/experimental/parallel_group.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/detached.hpp>
@@ -482,6 +485,81 @@ BOOST_AUTO_TEST_CASE(yield_context)
                 s.report(ec);
             }, asio::detached);
         });
+    }
+}
+
+// Beyond timers: other kinds of Asio operation, each cancelled through its context.
+BOOST_AUTO_TEST_CASE(operation_kinds)
+{
+    asio::io_context ioc;
+    auto root = asioctx::with_executor(asioctx::background(), ioc.get_executor());
+
+    // A write that blocks: the peer never reads, the socket buffers fill up.
+    {
+        asio::ip::tcp::acceptor acceptor(ioc, {asio::ip::address_v4::loopback(), 0});
+        asio::ip::tcp::socket client(ioc), server(ioc);
+        client.connect(acceptor.local_endpoint());
+        acceptor.accept(server);
+        auto [ctx, cancel] = asioctx::with_timeout(root, 50ms);
+        std::vector<char> big(64 << 20);
+        std::optional<error_code> result;
+        asio::async_write(client, asio::buffer(big), asioctx::bind(ctx, [&](error_code ec, std::size_t) { result = ec; }));
+        ioc.run();
+        ioc.restart();
+        BOOST_TEST((*result == asioctx::error::deadline_exceeded));
+    }
+
+    // A resolver on a context already done: never started, the context's error.
+    {
+        asio::ip::tcp::resolver resolver(ioc);
+        auto [ctx, cancel] = asioctx::with_cancel(root);
+        cancel();
+        std::optional<error_code> result;
+        resolver.async_resolve("localhost", "80", asioctx::bind(ctx, [&](error_code ec, auto) { result = ec; }));
+        BOOST_TEST(!result.has_value());
+        ioc.run();
+        ioc.restart();
+        BOOST_TEST((*result == asioctx::error::canceled));
+    }
+
+    // A parallel_group bound as a whole: cancelling the context cancels every member.
+    {
+        asio::steady_timer a(ioc, 1h), b(ioc, 1h);
+        auto [ctx, cancel] = asioctx::with_cancel(root);
+        std::optional<std::pair<error_code, error_code>> result;
+        asio::experimental::make_parallel_group(
+            [&](auto token) { return a.async_wait(token); }, [&](auto token) { return b.async_wait(token); })
+            .async_wait(asio::experimental::wait_for_all(),
+                asioctx::bind(ctx, [&](std::array<std::size_t, 2>, error_code e1, error_code e2) { result.emplace(e1, e2); }));
+        asio::post(ioc, [&cancel = cancel] { cancel(); });
+        ioc.run();
+        ioc.restart();
+        BOOST_TEST_REQUIRE(result.has_value());
+        // Every "aborted" argument is the context's doing, and says so.
+        BOOST_TEST((result->first == asioctx::error::canceled));
+        BOOST_TEST((result->second == asioctx::error::canceled));
+    }
+
+    // An async_compose operation (two timer waits in sequence) bound to a context.
+    {
+        asio::steady_timer t(ioc);
+        auto [ctx, cancel] = asioctx::with_timeout(root, 30ms);
+        auto two_waits = [&](auto token) {
+            return asio::async_compose<decltype(token), void(error_code)>(
+                [&t, step = 0](auto& self, error_code ec = {}) mutable {
+                    if(ec || step == 2)
+                        return self.complete(ec);
+                    ++step;
+                    t.expires_after(step == 1 ? 1ms : 1h);
+                    t.async_wait(std::move(self));
+                },
+                token, t);
+        };
+        std::optional<error_code> result;
+        two_waits(asioctx::bind(ctx, [&](error_code ec) { result = ec; }));
+        ioc.run();
+        ioc.restart();
+        BOOST_TEST((*result == asioctx::error::deadline_exceeded));
     }
 }
 

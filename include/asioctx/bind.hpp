@@ -43,10 +43,11 @@ struct bound_token
       and cancelled at once.
     - If `ctx` becomes done while the operation is pending, from any thread, a
       cancellation of type `type` (terminal by default) is emitted on the operation's
-      signal, on the handler's associated executor. If the operation then completes with
-      `operation_aborted` (or an exception holding it), the handler receives `ctx.err()`
-      instead: `error::canceled` or `error::deadline_exceeded`, each equal to the Asio
-      error through `asioctx::condition`.
+      signal, on the handler's associated executor. Every completion argument that then
+      says `operation_aborted` (an `error_code`, or an `exception_ptr` holding a
+      `system_error`) is replaced by `ctx.err()`: `error::canceled` or
+      `error::deadline_exceeded`, each equal to the Asio error through
+      `asioctx::condition`.
     - An operation that completed before the cancellation reached it completes normally,
       with success or its own error: cancellation is a request, as in Asio.
 
