@@ -121,14 +121,106 @@ void deadline_queue::remove(deadline_node* n) noexcept
 
 void deadline_queue::close() noexcept
 {
-    std::lock_guard<std::mutex> g(mutex_);
-    closed_ = true;
-    for(auto n : heap_)
-        n->heap_index_ = not_queued;
-    heap_.clear();
-    ++generation_;
-    armed_at_ = steady_time::max();
-    timer_.reset();
+    {
+        std::lock_guard<std::mutex> g(mutex_);
+        closed_ = true;
+        for(auto n : heap_)
+            n->heap_index_ = not_queued;
+        heap_.clear();
+        ++generation_;
+        armed_at_ = steady_time::max();
+        timer_.reset();
+    }
+    // Registrations that would post here: unlist them from their nodes, then abandon
+    // them outside every lock (abandoning destroys user handlers).
+    executor_registration* abandoned = nullptr;
+    {
+        std::lock_guard<std::mutex> g(tracked_mutex_);
+        tracked_closed_ = true;
+        while(auto r = tracked_)
+        {
+            unlink_tracked(r);
+            r->add_ref();
+            if(remove_registration(r->state(), r))
+            {
+                r->svc_next_ = abandoned;
+                abandoned = r;
+            }
+            else
+            {
+                // A cancel already took it and holds it until its fire, which will find
+                // it untracked and post nothing: this is not the last reference.
+                r->release();
+            }
+        }
+    }
+    while(auto r = abandoned)
+    {
+        abandoned = r->svc_next_;
+        r->svc_next_ = nullptr;
+        r->abandon();
+        r->release();
+    }
+}
+
+void deadline_queue::unlink_tracked(executor_registration* r) noexcept
+{
+    *r->svc_pprev_ = r->svc_next_;
+    if(r->svc_next_)
+        r->svc_next_->svc_pprev_ = r->svc_pprev_;
+    r->svc_next_ = nullptr;
+    r->svc_pprev_ = nullptr;
+}
+
+std::size_t deadline_queue::tracked() const
+{
+    std::lock_guard<std::mutex> g(tracked_mutex_);
+    std::size_t n = 0;
+    for(auto r = tracked_; r; r = r->svc_next_)
+        ++n;
+    return n;
+}
+
+bool track(executor_registration* r) noexcept
+{
+    auto& q = r->owner();
+    std::lock_guard<std::mutex> g(q.tracked_mutex_);
+    if(q.tracked_closed_)
+        return false;
+    r->svc_next_ = q.tracked_;
+    if(q.tracked_)
+        q.tracked_->svc_pprev_ = &r->svc_next_;
+    q.tracked_ = r;
+    r->svc_pprev_ = &q.tracked_;
+    return true;
+}
+
+std::mutex* claim_for_post(executor_registration* r) noexcept
+{
+    auto& q = r->owner();
+    q.tracked_mutex_.lock();
+    if(!r->svc_pprev_)
+    {
+        q.tracked_mutex_.unlock();
+        return nullptr;
+    }
+    q.unlink_tracked(r);
+    return &q.tracked_mutex_;
+}
+
+void untrack(executor_registration* r) noexcept
+{
+    auto& q = r->owner();
+    std::lock_guard<std::mutex> g(q.tracked_mutex_);
+    if(r->svc_pprev_)
+        q.unlink_tracked(r);
+}
+
+std::shared_ptr<deadline_queue> owner_for(boost::asio::any_io_executor const& ex, context const& ctx)
+{
+    if(auto t = ctx.value(executor_key); t && t->executor == ex)
+        return t->queue;
+    return queue_for(ex);
 }
 
 std::size_t deadline_queue::size() const

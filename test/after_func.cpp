@@ -2,9 +2,12 @@
 #include <asioctx/after_func.hpp>
 #include <asioctx/deadline.hpp>
 #include <asioctx/without_cancel.hpp>
+#include <asioctx/detail/deadline_queue.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/test/unit_test.hpp>
+
+#include <memory>
 
 using namespace std::chrono_literals;
 namespace asio = boost::asio;
@@ -106,6 +109,42 @@ BOOST_AUTO_TEST_CASE(move_only_callables_are_accepted)
     cancel();
     ioc.run();
     BOOST_TEST(seen == 42);
+}
+
+BOOST_AUTO_TEST_CASE(execution_context_shut_down_first)
+{
+    // The context outlives the io_context: the call is abandoned at shutdown (destroyed,
+    // never run), and cancelling afterwards posts nothing to the dead executor.
+    auto [ctx, cancel] = asioctx::with_cancel(asioctx::background());
+    auto token = std::make_shared<int>(0);
+    int calls = 0;
+    asioctx::after_func_handle stop;
+    {
+        asio::io_context ioc;
+        stop = asioctx::after_func(ioc.get_executor(), ctx, [&calls, token] { ++calls; });
+        BOOST_TEST(token.use_count() == 2);
+        BOOST_TEST(asioctx::detail::queue_for(ioc.get_executor())->tracked() == 1u);
+    }
+    BOOST_TEST(token.use_count() == 1); // abandoned: the function is gone
+    BOOST_TEST(asioctx::detail::registration_count(ctx.native_state()) == 0u);
+    cancel();
+    BOOST_TEST(calls == 0);
+    BOOST_TEST(!stop.stop());
+}
+
+BOOST_AUTO_TEST_CASE(stopped_and_fired_calls_are_no_longer_tracked)
+{
+    asio::io_context ioc;
+    auto [ctx, cancel] = asioctx::with_cancel(asioctx::background());
+    auto a = asioctx::after_func(ioc.get_executor(), ctx, [] {});
+    auto b = asioctx::after_func(ioc.get_executor(), ctx, [] {});
+    auto const& queue = asioctx::detail::queue_for(ioc.get_executor());
+    BOOST_TEST(queue->tracked() == 2u);
+    BOOST_TEST(a.stop());
+    BOOST_TEST(queue->tracked() == 1u);
+    cancel();
+    BOOST_TEST(queue->tracked() == 0u);
+    ioc.run();
 }
 
 BOOST_AUTO_TEST_SUITE_END()

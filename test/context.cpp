@@ -76,6 +76,7 @@ BOOST_AUTO_TEST_SUITE_END()
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <memory>
 #include <optional>
 #include <thread>
 
@@ -177,6 +178,24 @@ BOOST_AUTO_TEST_CASE(cancel_from_another_thread)
     ioc.run();
     other.join();
     BOOST_TEST((*result == asioctx::error::canceled));
+}
+
+BOOST_AUTO_TEST_CASE(execution_context_shut_down_first)
+{
+    // A wait pending when its io_context is destroyed is abandoned: its handler is
+    // destroyed uncalled; cancelling the context afterwards touches nothing of it.
+    auto [ctx, cancel] = asioctx::with_cancel(asioctx::background());
+    auto token = std::make_shared<int>(0);
+    bool called = false;
+    {
+        asio::io_context ioc;
+        ctx.async_wait(asio::bind_executor(ioc, [&called, token](error_code) { called = true; }));
+        BOOST_TEST(token.use_count() == 2);
+    }
+    BOOST_TEST(token.use_count() == 1);
+    BOOST_TEST(asioctx::detail::registration_count(ctx.native_state()) == 0u);
+    cancel();
+    BOOST_TEST(!called);
 }
 
 BOOST_AUTO_TEST_CASE(races_other_work_in_awaitable_operators)

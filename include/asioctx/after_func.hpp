@@ -8,12 +8,14 @@
 #define ASIOCTX_AFTER_FUNC_HPP
 
 #include <asioctx/context.hpp>
+#include <asioctx/detail/executor_registration.hpp>
 #include <asioctx/detail/node.hpp>
 #include <asioctx/executor.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/post.hpp>
 
+#include <optional>
 #include <type_traits>
 #include <utility>
 
@@ -69,7 +71,10 @@ public:
     {
         if(!reg_)
             return !std::exchange(stopped_, true);
-        return detail::remove_registration(ctx_.native_state(), reg_);
+        if(!detail::remove_registration(ctx_.native_state(), reg_))
+            return false;
+        detail::untrack(static_cast<detail::executor_registration*>(reg_));
+        return true;
     }
 
 private:
@@ -81,32 +86,44 @@ private:
 namespace detail {
 
 template<class F>
-class after_func_registration final : public registration
+class after_func_registration final : public executor_registration
 {
 public:
-    after_func_registration(boost::asio::any_io_executor ex, F f)
-        : ex_(std::move(ex))
+    after_func_registration(std::shared_ptr<deadline_queue> owner, context const& ctx,
+        boost::asio::any_io_executor ex, F f)
+        : executor_registration(std::move(owner), ctx.native_node(), ctx.native_state())
+        , ex_(std::move(ex))
         , f_(std::move(f))
     {
     }
 
     void fire(boost::system::error_code const&, boost::system::error_code const&) noexcept override
     {
-        // Posted, never run on the cancelling thread: cancel() holds no lock by now, but
-        // the caller of cancel must never find user code running inside it.
-        try
+        // Posted, never run on the cancelling thread; and only while the executor's
+        // execution context is alive.
+        if(auto lock = claim_for_post(this))
         {
-            boost::asio::post(ex_, std::move(f_));
+            try
+            {
+                boost::asio::post(ex_, std::move(*f_));
+            }
+            catch(...)
+            {
+                // Out of memory while posting: nothing sane to do but drop the call.
+            }
+            lock->unlock();
         }
-        catch(...)
-        {
-            // Out of memory while posting: nothing sane to do but drop the call.
-        }
+        f_.reset();
+    }
+
+    void abandon() noexcept override
+    {
+        f_.reset();
     }
 
 private:
     boost::asio::any_io_executor ex_;
-    F f_;
+    std::optional<F> f_;
 };
 
 } // namespace detail
@@ -115,10 +132,12 @@ private:
 
     `f` runs at most once, never inside the call that cancelled the context nor inside
     `after_func` itself: if `ctx` is already done it is posted at once. If `ctx` can
-    never be done (background, without_cancel), `f` never runs.
+    never be done (background, without_cancel), `f` never runs. If `ex`'s execution
+    context shuts down first, the call is abandoned: `f` is destroyed without running.
     `f` must be callable as `f()` and move-constructible.
 
-    @throws boost::system::system_error with `error::no_executor` if `ex` is empty.
+    @throws boost::system::system_error with `error::no_executor` if `ex` is empty or its
+    execution context has shut down.
 */
 template<class F>
 after_func_handle after_func(boost::asio::any_io_executor const& ex, context const& ctx, F&& f)
@@ -130,7 +149,12 @@ after_func_handle after_func(boost::asio::any_io_executor const& ex, context con
     auto state = ctx.native_state();
     if(state->kind_ == detail::node_kind::never)
         return after_func_handle();
-    auto reg = new detail::after_func_registration<fn>(ex, static_cast<F&&>(f));
+    auto reg = new detail::after_func_registration<fn>(detail::owner_for(ex, ctx), ctx, ex, static_cast<F&&>(f));
+    if(!detail::track(reg))
+    {
+        reg->release();
+        detail::throw_no_executor(BOOST_CURRENT_LOCATION); // its execution context has shut down
+    }
     if(!detail::add_registration(state, reg))
         reg->fire(ctx.err(), cause(ctx)); // already done: post at once
     return after_func_handle(ctx, reg);

@@ -116,7 +116,8 @@ public:
         inside this function. The handler runs on its associated executor, by default the
         executor the context carries (`with_executor`); with neither, the call throws
         `boost::system::system_error` with `error::no_executor`. A pending wait is
-        outstanding work of that executor.
+        outstanding work of that executor; if the executor's execution context shuts down
+        first, the wait is abandoned (its handler destroyed without being called).
 
         Per-operation cancellation: terminal, partial and total are all supported; the
         wait then completes with `asio::error::operation_aborted`, and the context is

@@ -8,6 +8,7 @@
 #define ASIOCTX_DETAIL_DEADLINE_QUEUE_HPP
 
 #include <asioctx/detail/config.hpp>
+#include <asioctx/detail/executor_registration.hpp>
 #include <asioctx/detail/node.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -46,6 +47,9 @@ public:
     // True while the timer has a wait pending (for tests).
     ASIOCTX_DECL bool armed() const;
 
+    // How many after_func and async_wait registrations are tracked (for tests).
+    ASIOCTX_DECL std::size_t tracked() const;
+
 private:
     void arm(steady_time when);
     void on_timer(std::uint64_t generation, boost::system::error_code const& ec);
@@ -53,6 +57,17 @@ private:
     void sift_up(std::size_t i) noexcept;
     void sift_down(std::size_t i) noexcept;
     void place(std::size_t i, deadline_node* n) noexcept;
+
+    friend bool track(executor_registration*) noexcept;
+    friend std::mutex* claim_for_post(executor_registration*) noexcept;
+    friend void untrack(executor_registration*) noexcept;
+    void unlink_tracked(executor_registration* r) noexcept;
+
+    // Registrations that post to this execution context; a lock of their own, never taken
+    // under a node's lock (node locks may be taken under it).
+    mutable std::mutex tracked_mutex_;
+    executor_registration* tracked_ = nullptr;
+    bool tracked_closed_ = false;
 
     mutable std::mutex mutex_;
     std::vector<deadline_node*> heap_;

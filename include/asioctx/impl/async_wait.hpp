@@ -7,6 +7,7 @@
 #ifndef ASIOCTX_IMPL_ASYNC_WAIT_HPP
 #define ASIOCTX_IMPL_ASYNC_WAIT_HPP
 
+#include <asioctx/detail/executor_registration.hpp>
 #include <asioctx/detail/node.hpp>
 #include <asioctx/error.hpp>
 
@@ -20,6 +21,7 @@
 #include <boost/asio/post.hpp>
 
 #include <atomic>
+#include <optional>
 
 namespace asioctx {
 
@@ -46,13 +48,15 @@ struct wait_completion
 };
 
 // A pending async_wait. Completed exactly once, by whichever comes first: the context
-// being done (fire) or the wait's own cancellation slot; `claimed_` decides.
+// being done (fire) or the wait's own cancellation slot; `claimed_` decides. If the
+// executor's execution context shuts down first, the wait is abandoned instead.
 template<class Handler, class Executor>
-class wait_registration final : public registration
+class wait_registration final : public executor_registration
 {
 public:
-    wait_registration(Handler h, Executor ex)
-        : handler_(std::move(h))
+    wait_registration(std::shared_ptr<deadline_queue> owner, context const& ctx, Handler h, Executor ex)
+        : executor_registration(std::move(owner), ctx.native_node(), ctx.native_state())
+        , handler_(std::move(h))
         , work_(std::move(ex))
     {
     }
@@ -68,25 +72,37 @@ public:
         return !claimed_.exchange(true, std::memory_order_acq_rel);
     }
 
-    // Posts the handler with `ec` to its executor; never calls it here.
+    // Posts the handler with `ec` to its executor; never calls it here. Nothing is
+    // posted once the execution context has shut down (the wait was abandoned).
     void complete(boost::system::error_code const& ec) noexcept
     {
-        auto slot = boost::asio::get_associated_cancellation_slot(handler_);
-        auto ex = work_.get_executor();
+        auto lock = claim_for_post(this);
+        if(!lock)
+            return;
+        auto slot = boost::asio::get_associated_cancellation_slot(*handler_);
+        auto ex = work_->get_executor();
         try
         {
-            boost::asio::post(ex, wait_completion<Handler>{std::move(handler_), slot, ec});
+            boost::asio::post(ex, wait_completion<Handler>{std::move(*handler_), slot, ec});
         }
         catch(...)
         {
             // Out of memory while posting: the wait is dropped.
         }
+        handler_.reset();
+        work_.reset();
+        lock->unlock();
+    }
+
+    void abandon() noexcept override
+    {
+        handler_.reset();
         work_.reset();
     }
 
 private:
-    Handler handler_;
-    boost::asio::executor_work_guard<Executor> work_;
+    std::optional<Handler> handler_;
+    std::optional<boost::asio::executor_work_guard<Executor>> work_;
     std::atomic<bool> claimed_{false};
 };
 
@@ -136,7 +152,13 @@ struct initiate_context_wait
         auto slot = boost::asio::get_associated_cancellation_slot(handler);
         if(state->kind_ == node_kind::never && !slot.is_connected())
             return; // could never complete: abandoned at once (documented)
-        auto reg = new reg_type(static_cast<Handler&&>(handler), ex);
+        auto reg = new reg_type(owner_for(boost::asio::any_io_executor(ex), ctx), ctx,
+            static_cast<Handler&&>(handler), ex);
+        if(!track(reg))
+        {
+            reg->release();
+            throw_no_executor(BOOST_CURRENT_LOCATION); // its execution context has shut down
+        }
         if(slot.is_connected())
             slot.template emplace<wait_cancellation<reg_type>>(reg, state);
         if(state->kind_ != node_kind::never && !add_registration(state, reg))
