@@ -245,7 +245,7 @@ bool add_registration(cancel_node* n, registration* r) noexcept
     return false;
 }
 
-bool remove_registration(cancel_node* n, registration* r) noexcept
+bool unlist_registration(cancel_node* n, registration* r) noexcept
 {
     if(n->kind_ == node_kind::never)
         return false;
@@ -261,6 +261,13 @@ bool remove_registration(cancel_node* n, registration* r) noexcept
     r->pprev_ = nullptr;
     r->next_ = nullptr;
     unlock(n);
+    return true;
+}
+
+bool remove_registration(cancel_node* n, registration* r) noexcept
+{
+    if(!unlist_registration(n, r))
+        return false;
     r->release();
     return true;
 }

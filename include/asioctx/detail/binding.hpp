@@ -10,7 +10,6 @@
 #include <asioctx/context.hpp>
 #include <asioctx/detail/node.hpp>
 
-#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/cancellation_type.hpp>
 #include <boost/asio/dispatch.hpp>
@@ -30,33 +29,13 @@ namespace asioctx::detail {
 // no emit ever reaches the operation again, and the completion waits for an emit that
 // is in progress on another thread, so the operation's resources are never touched
 // after its handler has started.
-class binding final : public registration
+class binding : public registration
 {
 public:
-    binding(context ctx, boost::asio::any_io_executor ex, boost::asio::cancellation_type type) noexcept
+    binding(context ctx, boost::asio::cancellation_type type) noexcept
         : ctx_(std::move(ctx))
-        , ex_(std::move(ex))
         , type_(type)
     {
-    }
-
-    // Bindings come and go with every operation: they use Asio's per-thread recycling
-    // allocator rather than the heap.
-    // Made with two references: the completion handler's and the registration's.
-    static binding* create(context ctx, boost::asio::any_io_executor ex, boost::asio::cancellation_type type)
-    {
-        boost::asio::recycling_allocator<binding> alloc;
-        auto p = alloc.allocate(1);
-        auto b = ::new(static_cast<void*>(p)) binding(std::move(ctx), std::move(ex), type);
-        b->refs_.store(2, std::memory_order_relaxed);
-        return b;
-    }
-
-    void destroy() noexcept override
-    {
-        boost::asio::recycling_allocator<binding> alloc;
-        this->~binding();
-        alloc.deallocate(this, 1);
     }
 
     // The context this operation is bound to (kept alive by the binding).
@@ -68,22 +47,6 @@ public:
     boost::asio::cancellation_slot slot() noexcept
     {
         return signal_.slot();
-    }
-
-    void fire(boost::system::error_code const&, boost::system::error_code const&) noexcept override
-    {
-        add_ref();
-        try
-        {
-            boost::asio::dispatch(ex_, [this] {
-                emit(type_, true);
-                release();
-            });
-        }
-        catch(...)
-        {
-            release();
-        }
     }
 
     // Emits on the operation's signal unless the operation has completed. `from_context`
@@ -99,6 +62,11 @@ public:
         signal_.emit(type);
         expected = emitting;
         state_.compare_exchange_strong(expected, idle, std::memory_order_release);
+    }
+
+    void emit_from_context() noexcept
+    {
+        emit(type_, true);
     }
 
     // Claims the binding for the completion; afterwards no emit reaches the operation.
@@ -136,11 +104,62 @@ private:
 
     context ctx_;
     boost::asio::cancellation_signal signal_;
-    boost::asio::any_io_executor ex_;
     boost::asio::cancellation_type const type_;
     std::atomic<std::uint8_t> state_{idle};
     std::atomic<std::thread::id> emitter_{};
     bool by_context_ = false;
+};
+
+// A binding whose emits are dispatched to the operation's executor, kept with its own
+// type: no type erasure on the path of every operation.
+template<class Executor>
+class executor_binding final : public binding
+{
+public:
+    executor_binding(context ctx, Executor ex, boost::asio::cancellation_type type) noexcept
+        : binding(std::move(ctx), type)
+        , ex_(std::move(ex))
+    {
+    }
+
+    // Bindings come and go with every operation: they use Asio's per-thread recycling
+    // allocator rather than the heap. Made with two references: the completion
+    // handler's and the registration's.
+    static executor_binding* create(context ctx, Executor ex, boost::asio::cancellation_type type)
+    {
+        boost::asio::recycling_allocator<executor_binding> alloc;
+        auto p = alloc.allocate(1);
+        auto b = ::new(static_cast<void*>(p)) executor_binding(std::move(ctx), std::move(ex), type);
+        b->refs_.store(2, std::memory_order_relaxed);
+        return b;
+    }
+
+    void destroy() noexcept override
+    {
+        boost::asio::recycling_allocator<executor_binding> alloc;
+        this->~executor_binding();
+        alloc.deallocate(this, 1);
+    }
+
+    // From whatever thread cancelled, with no lock held: hop to the operation's executor.
+    void fire(boost::system::error_code const&, boost::system::error_code const&) noexcept override
+    {
+        add_ref();
+        try
+        {
+            boost::asio::dispatch(ex_, [this] {
+                emit_from_context();
+                release();
+            });
+        }
+        catch(...)
+        {
+            release();
+        }
+    }
+
+private:
+    Executor ex_;
 };
 
 } // namespace asioctx::detail

@@ -118,9 +118,9 @@ public:
     {
         refs_.fetch_add(1, std::memory_order_relaxed);
     }
-    void release() noexcept
+    void release(std::uint32_t count = 1) noexcept
     {
-        if(refs_.fetch_sub(1, std::memory_order_acq_rel) == 1)
+        if(refs_.fetch_sub(count, std::memory_order_acq_rel) == count)
             destroy();
     }
 
@@ -255,6 +255,10 @@ enum class adopt_result
 // Lists `r` in `n`, taking over one reference the caller holds, unless `n` is done or
 // `r` is no longer wanted. One lock, no reference count traffic.
 ASIOCTX_DECL adopt_result adopt_registration(cancel_node* n, registration* r) noexcept;
+
+// Unlinks `r` from `n` if still listed, keeping the list's reference for the caller to
+// drop; true if it was listed (so it will never fire).
+ASIOCTX_DECL bool unlist_registration(cancel_node* n, registration* r) noexcept;
 
 // Removes `r` from `n` if still listed; true if it was (so it will never fire).
 ASIOCTX_DECL bool remove_registration(cancel_node* n, registration* r) noexcept;

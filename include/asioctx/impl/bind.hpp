@@ -135,10 +135,11 @@ private:
         boost::system::error_code err;
         if(b->complete())
             err = b->ctx().err();
-        remove_registration(b->ctx().native_state(), b);
+        // Unlisted: the list's reference and ours go together.
+        bool const listed = unlist_registration(b->ctx().native_state(), b);
         if(outer_.is_connected())
             outer_.clear();
-        b->release();
+        b->release(listed ? 2 : 1);
         return err;
     }
 
@@ -224,7 +225,7 @@ public:
             }
         }
 
-        auto b = binding::create(std::move(ctx_), boost::asio::any_io_executor(ex), type_);
+        auto b = executor_binding<decltype(ex)>::create(std::move(ctx_), ex, type_);
         auto outer = boost::asio::get_associated_cancellation_slot(handler);
         if(outer.is_connected())
             outer.template emplace<outer_forwarder>(b);
@@ -243,7 +244,7 @@ public:
         case adopt_result::adopted:
             return; // from here on, `b` may be gone at any moment
         case adopt_result::node_done:
-            b->emit(type_, true); // done in the meantime, or already: cancel at once
+            b->emit_from_context(); // done in the meantime, or already: cancel at once
             break;
         case adopt_result::unwanted:
             break; // it completed on another thread already
