@@ -230,10 +230,18 @@ public:
         if(outer.is_connected())
             outer.template emplace<outer_forwarder>(b);
         auto slot = b->slot();
-        std::move(init_)(
-            boost::asio::bind_cancellation_slot(
-                slot, bound_handler<std::decay_t<Handler>>(static_cast<Handler&&>(handler), b, outer)),
-            static_cast<Args&&>(args)...);
+        try
+        {
+            std::move(init_)(
+                boost::asio::bind_cancellation_slot(
+                    slot, bound_handler<std::decay_t<Handler>>(static_cast<Handler&&>(handler), b, outer)),
+                static_cast<Args&&>(args)...);
+        }
+        catch(...)
+        {
+            b->release(); // the registration's reference; the handler dropped its own
+            throw;
+        }
 
         // Registered only now that the operation has hooked its slot: an emit before
         // that would be lost (Asio's emits are edge-triggered). Until it is listed, the
