@@ -131,9 +131,14 @@ void deadline_queue::close() noexcept
         armed_at_ = steady_time::max();
         timer_.reset();
     }
-    // Registrations that would post here: unlist them from their nodes, then abandon
-    // them outside every lock (abandoning destroys user handlers).
-    executor_registration* abandoned = nullptr;
+    // Registrations that would post here: unlist them from their nodes, then shut them
+    // down outside every lock (that destroys user handlers).
+    struct stopped
+    {
+        executor_registration* r;
+        bool unlisted;
+    };
+    std::vector<stopped> to_shut_down;
     {
         std::lock_guard<std::mutex> g(tracked_mutex_);
         tracked_closed_ = true;
@@ -141,25 +146,14 @@ void deadline_queue::close() noexcept
         {
             unlink_tracked(r);
             r->add_ref();
-            if(remove_registration(r->state(), r))
-            {
-                r->svc_next_ = abandoned;
-                abandoned = r;
-            }
-            else
-            {
-                // A cancel already took it and holds it until its fire, which will find
-                // it untracked and post nothing: this is not the last reference.
-                r->release();
-            }
+            to_shut_down.push_back({r, unlist_registration(r->state(), r)});
         }
     }
-    while(auto r = abandoned)
+    for(auto& s : to_shut_down)
     {
-        abandoned = r->svc_next_;
-        r->svc_next_ = nullptr;
-        r->abandon();
-        r->release();
+        s.r->shut_down(s.unlisted);
+        // Ours, and the node list's if we took it out of its node.
+        s.r->release(s.unlisted ? 2 : 1);
     }
 }
 

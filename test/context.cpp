@@ -198,6 +198,24 @@ BOOST_AUTO_TEST_CASE(execution_context_shut_down_first)
     BOOST_TEST(!called);
 }
 
+BOOST_AUTO_TEST_CASE(never_done_wait_is_abandoned_at_shutdown)
+{
+    // Listed in no node, only its own slot could end it: shutdown abandons it.
+    asio::cancellation_signal sig;
+    auto token = std::make_shared<int>(0);
+    bool called = false;
+    {
+        asio::io_context ioc;
+        asioctx::without_cancel(asioctx::background())
+            .async_wait(asio::bind_executor(ioc,
+                asio::bind_cancellation_slot(sig.slot(), [&called, token](error_code) { called = true; })));
+        BOOST_TEST(token.use_count() == 2);
+    }
+    BOOST_TEST(token.use_count() == 1);
+    sig.emit(asio::cancellation_type::terminal); // nothing left to complete
+    BOOST_TEST(!called);
+}
+
 BOOST_AUTO_TEST_CASE(races_other_work_in_awaitable_operators)
 {
     using namespace asio::experimental::awaitable_operators;

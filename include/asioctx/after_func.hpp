@@ -116,9 +116,11 @@ public:
         f_.reset();
     }
 
-    void abandon() noexcept override
+    void shut_down(bool unlisted) noexcept override
     {
-        f_.reset();
+        // Not unlisted: a cancel took it first, and its fire() drops the function.
+        if(unlisted)
+            f_.reset();
     }
 
 private:

@@ -60,9 +60,11 @@ public:
             detail::release(node_);
     }
 
-    // Destroys what would have been posted, without calling it. Called at shutdown,
-    // outside every lock, at most once, never after a successful claim_for_post.
-    virtual void abandon() noexcept = 0;
+    // Called once at shutdown, outside every lock, after the registration stopped being
+    // tracked. `unlisted` tells whether shutdown took it out of its node (so nothing
+    // else will ever complete it); otherwise a completion is under way, and that
+    // completion finds claim_for_post empty-handed and cleans up itself.
+    virtual void shut_down(bool unlisted) noexcept = 0;
 
     cancel_node* state() const noexcept
     {

@@ -78,7 +78,10 @@ public:
     {
         auto lock = claim_for_post(this);
         if(!lock)
+        {
+            abandon(); // the execution context has shut down: nothing to post to
             return;
+        }
         auto slot = boost::asio::get_associated_cancellation_slot(*handler_);
         auto ex = work_->get_executor();
         try
@@ -94,13 +97,22 @@ public:
         lock->unlock();
     }
 
-    void abandon() noexcept override
+    // Whoever claims the wait completes it. A wait on a context that can never be done
+    // is listed in no node, so only this claim settles it against its own slot.
+    void shut_down(bool) noexcept override
+    {
+        if(claim())
+            abandon();
+    }
+
+private:
+    // Destroys the handler and the work, uncalled (the executor's context is gone).
+    void abandon() noexcept
     {
         handler_.reset();
         work_.reset();
     }
 
-private:
     std::optional<Handler> handler_;
     std::optional<boost::asio::executor_work_guard<Executor>> work_;
     std::atomic<bool> claimed_{false};
