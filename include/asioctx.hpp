@@ -15,6 +15,10 @@
 #include <asioctx/deadline.hpp>
 #include <asioctx/error.hpp>
 #include <asioctx/executor.hpp>
+#include <asioctx/group.hpp>
+#include <asioctx/mutex.hpp>
+#include <asioctx/run.hpp>
+#include <asioctx/semaphore.hpp>
 #include <asioctx/sleep.hpp>
 #include <asioctx/value.hpp>
 #include <asioctx/without_cancel.hpp>

@@ -25,6 +25,16 @@ char const* error_text(int ev) noexcept
         return "context deadline exceeded";
     case error::no_executor:
         return "no executor: pass one, or derive the context with with_executor";
+    case error::not_locked:
+        return "unlock of an asioctx::mutex that is not locked";
+    case error::exceeds_capacity:
+        return "semaphore request larger than the semaphore's capacity";
+    case error::over_released:
+        return "semaphore released more units than are held";
+    case error::group_busy:
+        return "group::set_limit while tasks of the group are running";
+    case error::task_exception:
+        return "a task of the group exited with an exception";
     }
     return "unknown asioctx error";
 }

@@ -10,6 +10,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <optional>
+#include <string>
 
 using namespace std::chrono_literals;
 namespace asio = boost::asio;
@@ -115,6 +116,26 @@ BOOST_AUTO_TEST_CASE(total_cancellation_needs_the_coroutine_to_widen_its_filter)
     asio::post(ioc, [&cancel = cancel] { cancel(); });
     ioc.run();
     BOOST_TEST((*result == asioctx::error::canceled), result->what());
+}
+
+// The coroutine owns the function object: a temporary lambda's captures are still
+// valid after the first suspension (checked under ASan).
+BOOST_AUTO_TEST_CASE(captures_outlive_the_first_suspension)
+{
+    asio::io_context ioc;
+    auto root = asioctx::with_executor(asioctx::background(), ioc.get_executor());
+    std::string seen;
+    asioctx::co_spawn(ioc.get_executor(), root,
+        [name = std::string(64, 'x')](asioctx::context c) -> asio::awaitable<std::string> {
+            co_await asioctx::async_sleep(c, 1ms, asio::use_awaitable);
+            co_return name; // read after the suspension
+        },
+        [&](std::exception_ptr e, std::string s) {
+            BOOST_TEST(!e);
+            seen = std::move(s);
+        });
+    ioc.run();
+    BOOST_TEST(seen == std::string(64, 'x'));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

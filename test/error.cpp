@@ -17,6 +17,13 @@ BOOST_AUTO_TEST_CASE(category_has_name_and_fixed_id)
     BOOST_TEST(ec.message() == "context canceled");
     BOOST_TEST(error_code(asioctx::error::deadline_exceeded).message() == "context deadline exceeded");
     BOOST_TEST(!error_code(asioctx::error::no_executor).message().empty());
+    for(auto e : {asioctx::error::not_locked, asioctx::error::exceeds_capacity, asioctx::error::over_released,
+            asioctx::error::group_busy, asioctx::error::task_exception})
+    {
+        error_code code = e;
+        BOOST_TEST(code.message() != "unknown asioctx error");
+        BOOST_TEST((code != asioctx::condition::canceled)); // failures, not cancellations
+    }
     // Equality of categories goes through the fixed id, not the address.
     BOOST_TEST((ec.category() == asioctx::error_category()));
     BOOST_TEST((ec.category() != boost::system::generic_category()));

@@ -32,7 +32,9 @@ inline void throw_if_done(context const& ctx)
 
 /** Starts a coroutine bound to `ctx`: `co_spawn(ex, ctx, fn, token)`.
 
-    `fn` is called with a context derived from `ctx` that carries `ex` as its executor
+    `fn` is called (once, inside the coroutine, which owns `fn` until it completes, so
+    a lambda's captures stay valid across suspensions) with a context derived from
+    `ctx` that carries `ex` as its executor
     (unless `ctx` already carries `ex`), so deadlines and `after_func` inside the
     coroutine need no executor argument; it returns `asio::awaitable<T>`.
     The coroutine is spawned with `asioctx::bind(ctx, token, type)`: when `ctx` is done,
@@ -56,8 +58,13 @@ auto co_spawn(Executor const& ex, context const& ctx, F&& fn, CompletionToken&& 
     auto const carried = executor_of(ctx);
     if(!carried || *carried != boost::asio::any_io_executor(ex))
         inner = with_executor(ctx, ex);
+    // Asio's function-object overload keeps `fn` alive in the coroutine's own frame:
+    // a capturing lambda's captures outlive its first suspension.
     return boost::asio::co_spawn(
-        ex, std::invoke(static_cast<F&&>(fn), std::move(inner)),
+        ex,
+        [fn = std::decay_t<F>(static_cast<F&&>(fn)), inner = std::move(inner)]() mutable {
+            return std::invoke(fn, std::move(inner));
+        },
         asioctx::bind(ctx, static_cast<CompletionToken&&>(token), type));
 }
 

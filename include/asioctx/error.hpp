@@ -32,6 +32,23 @@ enum class error
     /// A deadline or `after_func` needed an executor and neither the call nor the
     /// context tree (`with_executor`) supplied one.
     no_executor,
+
+    /// `unlock()` of an `asioctx::mutex` that is not locked. The mutex is unchanged.
+    not_locked,
+
+    /// A semaphore request for more units than the semaphore's capacity: it could
+    /// never be granted, so it fails at once.
+    exceeds_capacity,
+
+    /// `release(n)` of more semaphore units than are held. The semaphore is unchanged.
+    over_released,
+
+    /// `group::set_limit` while tasks of the group are running or queued.
+    group_busy,
+
+    /// A task of a group or `run` exited with an exception other than
+    /// `boost::system::system_error`; the group's context is cancelled with this cause.
+    task_exception,
 };
 
 /// Portable conditions: each matches an asioctx error and the Asio/system error

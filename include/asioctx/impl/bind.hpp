@@ -252,7 +252,11 @@ public:
         case adopt_result::adopted:
             return; // from here on, `b` may be gone at any moment
         case adopt_result::node_done:
-            b->emit_from_context(); // done in the meantime, or already: cancel at once
+            // Done in the meantime, or already: cancel at once, through the operation's
+            // executor like any other emit (inline when already on it). Emitting here
+            // from a foreign thread would race the operation (co_spawn's own
+            // cancellation handler, for one, forwards by posting a raw pointer).
+            b->fire({}, {});
             break;
         case adopt_result::unwanted:
             break; // it completed on another thread already
