@@ -77,9 +77,9 @@ BOOST_FIXTURE_TEST_CASE(second_lock_times_out, fixture)
 {
     asioctx::mutex m(ioc.get_executor());
     BOOST_TEST(m.try_lock());
+    auto const start = clock_type::now();
     auto [ctx, cancel] = asioctx::with_timeout(root, 50ms);
     std::optional<error_code> result;
-    auto const start = clock_type::now();
     m.async_lock(ctx, [&](error_code ec) { result = ec; });
     ioc.run();
     BOOST_TEST((result && *result == asioctx::error::deadline_exceeded));
