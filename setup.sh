@@ -14,7 +14,7 @@ cd "$(dirname "$0")"
 packages=(
     g++ clang libclang-rt-14-dev cmake ninja-build ccache git
     libboost1.81-dev libboost-test1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-context1.81-dev
-    libboost1.81-tools-dev libssl-dev libbenchmark-dev
+    libboost1.81-tools-dev libssl-dev libbenchmark-dev python3-jwt python3-cryptography
 )
 
 install_missing() {

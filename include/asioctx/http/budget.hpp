@@ -1,0 +1,34 @@
+//
+// asioctx: Go's context package for Boost.Asio
+//
+// Distributed under the Boost Software License, Version 1.0.
+//
+
+#ifndef ASIOCTX_HTTP_BUDGET_HPP
+#define ASIOCTX_HTTP_BUDGET_HPP
+
+#include <asioctx/http/config.hpp>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace asioctx::http {
+
+/** Parses a deadline budget in the `grpc-timeout` grammar: 1 to 8 digits and a unit,
+    `H` hours, `M` minutes, `S` seconds, `m` milliseconds, `u` microseconds,
+    `n` nanoseconds (`250m` is a quarter of a second). Anything else, including spaces,
+    signs and a missing unit, is nullopt: a malformed budget counts as absent.
+*/
+ASIOCTX_HTTP_DECL std::optional<std::chrono::nanoseconds> parse_budget(std::string_view value) noexcept;
+
+/** Formats `budget` in the same grammar, rounding down to the finest unit that fits
+    in 8 digits, so the next hop never gets more time than is left; a budget of zero or
+    less is `0n`.
+*/
+ASIOCTX_HTTP_DECL std::string format_budget(std::chrono::nanoseconds budget);
+
+} // namespace asioctx::http
+
+#endif

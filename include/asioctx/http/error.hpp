@@ -1,0 +1,98 @@
+//
+// asioctx: Go's context package for Boost.Asio
+//
+// Distributed under the Boost Software License, Version 1.0.
+//
+
+#ifndef ASIOCTX_HTTP_ERROR_HPP
+#define ASIOCTX_HTTP_ERROR_HPP
+
+#include <asioctx/http/config.hpp>
+
+#include <boost/system/error_category.hpp>
+#include <boost/system/error_code.hpp>
+
+#include <type_traits>
+
+namespace asioctx::http {
+
+/** Errors of the HTTP layer, in the category named "asioctx.http".
+
+    The token errors are for logs and tests: what a client is told never says which
+    check failed (an expired token and a forged one both get the same 401).
+*/
+enum class error
+{
+    /// Not three base64url parts of JSON objects, or a header or claim of the wrong type.
+    token_malformed = 1,
+
+    /// Longer than the verifier's limit; nothing of it was parsed.
+    token_too_large,
+
+    /// The header's `alg` is not the algorithm of the key that was selected, or is `none`.
+    algorithm_mismatch,
+
+    /// The header names a `kid` no configured key has, or no key fits.
+    unknown_key,
+
+    /// The signature does not verify with the selected key.
+    bad_signature,
+
+    /// `exp` is missing: every token must expire.
+    missing_expiry,
+
+    /// `exp` (plus the leeway) is in the past.
+    expired,
+
+    /// `nbf` or `iat` (minus the leeway) is in the future.
+    not_yet_valid,
+
+    /// `iss` differs from the configured issuer.
+    wrong_issuer,
+
+    /// `aud` names none of the configured audiences.
+    wrong_audience,
+
+    /// The header lists `crit` extensions, which this verifier does not implement.
+    unsupported_extension,
+};
+
+namespace detail {
+
+class error_category_impl final : public boost::system::error_category
+{
+public:
+    constexpr error_category_impl() noexcept
+        : boost::system::error_category(0xa510c7c0de0f2028ULL)
+    {
+    }
+    char const* name() const noexcept override;
+    std::string message(int ev) const override;
+    char const* message(int ev, char* buffer, std::size_t len) const noexcept override;
+};
+
+inline constexpr error_category_impl error_category_instance{};
+
+} // namespace detail
+
+/// The category of `asioctx::http::error`; its name is "asioctx.http".
+inline constexpr boost::system::error_category const& error_category() noexcept
+{
+    return detail::error_category_instance;
+}
+
+/// Makes an error code; `loc` records where the library produced it.
+inline boost::system::error_code make_error_code(
+    error e, boost::source_location const* loc = nullptr) noexcept
+{
+    return boost::system::error_code(static_cast<int>(e), error_category(), loc);
+}
+
+} // namespace asioctx::http
+
+template<>
+struct boost::system::is_error_code_enum<asioctx::http::error> : std::true_type
+{
+};
+
+#endif

@@ -1,0 +1,422 @@
+//
+// asioctx: Go's context package for Boost.Asio
+//
+// Distributed under the Boost Software License, Version 1.0.
+//
+// JWS compact verification. Every cryptographic operation is OpenSSL 3's (EVP_Q_mac,
+// EVP_DigestVerify, CRYPTO_memcmp); this file only frames the token and checks claims.
+
+#include <asioctx/http/jwt.hpp>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+namespace asioctx::http {
+
+namespace {
+
+using result_claims = boost::system::result<claims>;
+
+// An error code carrying the location of the check that failed.
+#define ASIOCTX_HTTP_FAIL(e)                                                                                       \
+    [] {                                                                                                            \
+        static constexpr auto loc = BOOST_CURRENT_LOCATION;                                                         \
+        return make_error_code(e, &loc);                                                                            \
+    }()
+
+struct pkey_deleter
+{
+    void operator()(EVP_PKEY* p) const noexcept
+    {
+        EVP_PKEY_free(p);
+    }
+};
+using pkey_ptr = std::unique_ptr<EVP_PKEY, pkey_deleter>;
+
+struct md_ctx_deleter
+{
+    void operator()(EVP_MD_CTX* p) const noexcept
+    {
+        EVP_MD_CTX_free(p);
+    }
+};
+
+// Strict base64url (RFC 7515 section 2): no padding, no whitespace, URL alphabet only.
+// Decoding itself is OpenSSL's; the input is first mapped to the standard alphabet.
+bool base64url_decode(std::string_view in, std::string& out)
+{
+    if(in.size() % 4 == 1)
+        return false;
+    std::string std_alphabet;
+    std_alphabet.reserve(in.size() + 3);
+    for(char c : in)
+    {
+        if((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
+            std_alphabet.push_back(c);
+        else if(c == '-')
+            std_alphabet.push_back('+');
+        else if(c == '_')
+            std_alphabet.push_back('/');
+        else
+            return false;
+    }
+    std::size_t const padding = (4 - std_alphabet.size() % 4) % 4;
+    std_alphabet.append(padding, '=');
+    out.resize(std_alphabet.size() / 4 * 3);
+    int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+        reinterpret_cast<unsigned char const*>(std_alphabet.data()), static_cast<int>(std_alphabet.size()));
+    if(n < 0)
+        return false;
+    out.resize(static_cast<std::size_t>(n) - padding);
+    return true;
+}
+
+char const* digest_of(jwt_key::algorithm alg) noexcept
+{
+    switch(alg)
+    {
+    case jwt_key::algorithm::hs384:
+        return "SHA384";
+    case jwt_key::algorithm::hs512:
+        return "SHA512";
+    default:
+        return "SHA256";
+    }
+}
+
+std::size_t hmac_size(jwt_key::algorithm alg) noexcept
+{
+    switch(alg)
+    {
+    case jwt_key::algorithm::hs384:
+        return 48;
+    case jwt_key::algorithm::hs512:
+        return 64;
+    default:
+        return 32;
+    }
+}
+
+bool is_hmac(jwt_key::algorithm alg) noexcept
+{
+    return alg == jwt_key::algorithm::hs256 || alg == jwt_key::algorithm::hs384 ||
+        alg == jwt_key::algorithm::hs512;
+}
+
+// A NumericDate (seconds since the epoch, possibly fractional) as a time point.
+bool numeric_date(boost::json::value const& v, std::chrono::system_clock::time_point& out)
+{
+    double seconds;
+    if(v.is_int64())
+        seconds = static_cast<double>(v.get_int64());
+    else if(v.is_uint64())
+        seconds = static_cast<double>(v.get_uint64());
+    else if(v.is_double())
+        seconds = v.get_double();
+    else
+        return false;
+    // Far beyond any real date: keeps the conversion defined.
+    if(!std::isfinite(seconds) || std::fabs(seconds) > 1e11)
+        return false;
+    out = std::chrono::system_clock::time_point(
+        std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::duration<double>(seconds)));
+    return true;
+}
+
+} // namespace
+
+struct jwt_key::material
+{
+    std::string secret; // HMAC
+    pkey_ptr pkey;      // RSA or EC public key
+};
+
+jwt_key::jwt_key(algorithm alg, std::shared_ptr<material const> m, std::string kid) noexcept
+    : alg_(alg)
+    , material_(std::move(m))
+    , kid_(std::move(kid))
+{
+}
+
+jwt_key jwt_key::hmac(algorithm alg, std::string secret, std::string kid)
+{
+    if(!is_hmac(alg))
+        throw std::invalid_argument("asioctx::http::jwt_key::hmac: not an HMAC algorithm");
+    if(secret.size() < hmac_size(alg))
+        throw std::invalid_argument("asioctx::http::jwt_key::hmac: secret shorter than the hash");
+    auto m = std::make_shared<material>();
+    m->secret = std::move(secret);
+    return jwt_key(alg, std::move(m), std::move(kid));
+}
+
+jwt_key jwt_key::public_pem(algorithm alg, std::string_view pem, std::string kid)
+{
+    if(alg != algorithm::rs256 && alg != algorithm::es256)
+        throw std::invalid_argument("asioctx::http::jwt_key::public_pem: RS256 or ES256 only");
+    std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), &BIO_free);
+    if(!bio)
+        throw std::bad_alloc();
+    pkey_ptr key(PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr));
+    if(!key)
+        throw std::invalid_argument("asioctx::http::jwt_key::public_pem: no public key in the PEM");
+    if(alg == algorithm::rs256)
+    {
+        if(!EVP_PKEY_is_a(key.get(), "RSA") || EVP_PKEY_get_bits(key.get()) < 2048)
+            throw std::invalid_argument("asioctx::http::jwt_key::public_pem: RS256 needs an RSA key of 2048 bits or more");
+    }
+    else
+    {
+        char group[64] = {};
+        std::size_t len = 0;
+        if(!EVP_PKEY_is_a(key.get(), "EC") ||
+            !EVP_PKEY_get_utf8_string_param(key.get(), OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group), &len) ||
+            std::string_view(group, len) != "prime256v1")
+            throw std::invalid_argument("asioctx::http::jwt_key::public_pem: ES256 needs a P-256 key");
+    }
+    auto m = std::make_shared<material>();
+    m->pkey = std::move(key);
+    return jwt_key(alg, std::move(m), std::move(kid));
+}
+
+std::string_view jwt_key::alg_name() const noexcept
+{
+    switch(alg_)
+    {
+    case algorithm::hs256:
+        return "HS256";
+    case algorithm::hs384:
+        return "HS384";
+    case algorithm::hs512:
+        return "HS512";
+    case algorithm::rs256:
+        return "RS256";
+    case algorithm::es256:
+        return "ES256";
+    }
+    return {};
+}
+
+bool claims::has_scope(std::string_view scope) const noexcept
+{
+    return std::find(scopes.begin(), scopes.end(), scope) != scopes.end();
+}
+
+namespace {
+
+// True if `signature` is `key`'s signature of `signed_part`.
+bool signature_verifies(jwt_key::algorithm alg, jwt_key::material const& key, std::string_view signed_part,
+    std::string const& signature)
+{
+    auto const data = reinterpret_cast<unsigned char const*>(signed_part.data());
+    if(is_hmac(alg))
+    {
+        unsigned char mac[EVP_MAX_MD_SIZE];
+        std::size_t mac_len = 0;
+        if(!EVP_Q_mac(nullptr, "HMAC", nullptr, digest_of(alg), nullptr, key.secret.data(), key.secret.size(), data,
+               signed_part.size(), mac, sizeof(mac), &mac_len))
+            return false;
+        return signature.size() == mac_len && CRYPTO_memcmp(mac, signature.data(), mac_len) == 0;
+    }
+
+    std::string der;
+    std::string const* sig = &signature;
+    if(alg == jwt_key::algorithm::es256)
+    {
+        // JWS carries r || s (32 bytes each); OpenSSL verifies DER.
+        if(signature.size() != 64)
+            return false;
+        ECDSA_SIG* es = ECDSA_SIG_new();
+        if(!es)
+            return false;
+        auto sig_bytes = reinterpret_cast<unsigned char const*>(signature.data());
+        BIGNUM* r = BN_bin2bn(sig_bytes, 32, nullptr);
+        BIGNUM* s = BN_bin2bn(sig_bytes + 32, 32, nullptr);
+        if(!r || !s || !ECDSA_SIG_set0(es, r, s))
+        {
+            BN_free(r);
+            BN_free(s);
+            ECDSA_SIG_free(es);
+            return false;
+        }
+        unsigned char* out = nullptr;
+        int n = i2d_ECDSA_SIG(es, &out);
+        ECDSA_SIG_free(es);
+        if(n <= 0)
+            return false;
+        der.assign(reinterpret_cast<char*>(out), static_cast<std::size_t>(n));
+        OPENSSL_free(out);
+        sig = &der;
+    }
+    std::unique_ptr<EVP_MD_CTX, md_ctx_deleter> ctx(EVP_MD_CTX_new());
+    if(!ctx || EVP_DigestVerifyInit_ex(ctx.get(), nullptr, "SHA256", nullptr, nullptr, key.pkey.get(), nullptr) != 1)
+        return false;
+    return EVP_DigestVerify(ctx.get(), reinterpret_cast<unsigned char const*>(sig->data()), sig->size(), data,
+               signed_part.size()) == 1;
+}
+
+bool audience_matches(boost::json::value const& aud, std::vector<std::string> const& wanted)
+{
+    auto one = [&](boost::json::value const& v) {
+        if(!v.is_string())
+            return false;
+        std::string_view s = v.get_string();
+        return std::find(wanted.begin(), wanted.end(), s) != wanted.end();
+    };
+    if(aud.is_array())
+        return std::any_of(aud.get_array().begin(), aud.get_array().end(), one);
+    return one(aud);
+}
+
+} // namespace
+
+jwt_verifier::jwt_verifier(jwt_options options)
+    : options_(std::move(options))
+{
+}
+
+result_claims jwt_verifier::verify(std::string_view token, std::chrono::system_clock::time_point now) const
+{
+    if(token.size() > options_.max_token_size)
+        return ASIOCTX_HTTP_FAIL(error::token_too_large);
+
+    // Framing: header.payload.signature, each non-empty.
+    auto const dot1 = token.find('.');
+    auto const dot2 = dot1 == token.npos ? token.npos : token.find('.', dot1 + 1);
+    if(dot2 == token.npos || token.find('.', dot2 + 1) != token.npos || dot1 == 0 || dot2 == dot1 + 1 ||
+        dot2 + 1 == token.size())
+        return ASIOCTX_HTTP_FAIL(error::token_malformed);
+    std::string header_json, payload_json, signature;
+    if(!base64url_decode(token.substr(0, dot1), header_json) ||
+        !base64url_decode(token.substr(dot1 + 1, dot2 - dot1 - 1), payload_json) ||
+        !base64url_decode(token.substr(dot2 + 1), signature))
+        return ASIOCTX_HTTP_FAIL(error::token_malformed);
+
+    boost::system::error_code ec;
+    auto header = boost::json::parse(header_json, ec);
+    if(ec || !header.is_object())
+        return ASIOCTX_HTTP_FAIL(error::token_malformed);
+    auto const& h = header.get_object();
+    auto const alg = h.if_contains("alg");
+    if(!alg || !alg->is_string())
+        return ASIOCTX_HTTP_FAIL(error::token_malformed);
+    if(h.contains("crit"))
+        return ASIOCTX_HTTP_FAIL(error::unsupported_extension);
+    std::string_view kid;
+    if(auto k = h.if_contains("kid"))
+    {
+        if(!k->is_string())
+            return ASIOCTX_HTTP_FAIL(error::token_malformed);
+        kid = k->get_string();
+    }
+
+    // The key decides the algorithm: the header's alg must be the selected key's own.
+    std::string_view const signed_part = token.substr(0, dot2);
+    bool tried = false, alg_matched = false;
+    bool verified = false;
+    for(auto const& key : options_.keys)
+    {
+        if(!kid.empty() && key.kid() != kid)
+            continue;
+        tried = true;
+        if(key.alg_name() != std::string_view(alg->get_string()))
+            continue;
+        alg_matched = true;
+        if(signature_verifies(key.alg(), *key.material_, signed_part, signature))
+        {
+            verified = true;
+            break;
+        }
+    }
+    if(!tried)
+        return ASIOCTX_HTTP_FAIL(error::unknown_key);
+    if(!alg_matched)
+        return ASIOCTX_HTTP_FAIL(error::algorithm_mismatch);
+    if(!verified)
+        return ASIOCTX_HTTP_FAIL(error::bad_signature);
+
+    // Claims, only once the signature holds.
+    auto payload = boost::json::parse(payload_json, ec);
+    if(ec || !payload.is_object())
+        return ASIOCTX_HTTP_FAIL(error::token_malformed);
+    claims out;
+    out.all = std::move(payload.get_object());
+    auto const& c = out.all;
+
+    auto const exp = c.if_contains("exp");
+    if(!exp)
+        return ASIOCTX_HTTP_FAIL(error::missing_expiry);
+    if(!numeric_date(*exp, out.expiry))
+        return ASIOCTX_HTTP_FAIL(error::token_malformed);
+    if(now > out.expiry + options_.leeway)
+        return ASIOCTX_HTTP_FAIL(error::expired);
+    for(char const* name : {"nbf", "iat"})
+    {
+        if(auto v = c.if_contains(name))
+        {
+            std::chrono::system_clock::time_point t;
+            if(!numeric_date(*v, t))
+                return ASIOCTX_HTTP_FAIL(error::token_malformed);
+            if(t > now + options_.leeway)
+                return ASIOCTX_HTTP_FAIL(error::not_yet_valid);
+        }
+    }
+    if(!options_.issuer.empty())
+    {
+        auto iss = c.if_contains("iss");
+        if(!iss || !iss->is_string() || std::string_view(iss->get_string()) != options_.issuer)
+            return ASIOCTX_HTTP_FAIL(error::wrong_issuer);
+    }
+    if(!options_.audiences.empty())
+    {
+        auto aud = c.if_contains("aud");
+        if(!aud || !audience_matches(*aud, options_.audiences))
+            return ASIOCTX_HTTP_FAIL(error::wrong_audience);
+    }
+    if(auto sub = c.if_contains("sub"))
+    {
+        if(!sub->is_string())
+            return ASIOCTX_HTTP_FAIL(error::token_malformed);
+        out.subject = sub->get_string();
+    }
+    if(auto scope = c.if_contains("scope"))
+    {
+        if(!scope->is_string())
+            return ASIOCTX_HTTP_FAIL(error::token_malformed);
+        std::string_view s = scope->get_string();
+        while(!s.empty())
+        {
+            auto const sp = s.find(' ');
+            if(sp != 0)
+                out.scopes.emplace_back(s.substr(0, sp));
+            if(sp == s.npos)
+                break;
+            s.remove_prefix(sp + 1);
+        }
+    }
+    else if(auto scp = c.if_contains("scp"))
+    {
+        if(!scp->is_array())
+            return ASIOCTX_HTTP_FAIL(error::token_malformed);
+        for(auto const& v : scp->get_array())
+        {
+            if(!v.is_string())
+                return ASIOCTX_HTTP_FAIL(error::token_malformed);
+            out.scopes.emplace_back(v.get_string());
+        }
+    }
+    return out;
+}
+
+} // namespace asioctx::http

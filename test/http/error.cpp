@@ -1,0 +1,24 @@
+// Tests for <asioctx/http/error.hpp>: the category and its messages.
+#include <asioctx/http/error.hpp>
+
+#include <boost/test/unit_test.hpp>
+
+#include <string>
+
+BOOST_AUTO_TEST_SUITE(http_error)
+
+BOOST_AUTO_TEST_CASE(category_and_messages)
+{
+    using asioctx::http::error;
+    boost::system::error_code ec = error::expired;
+    BOOST_TEST(std::string(ec.category().name()) == "asioctx.http");
+    BOOST_TEST((ec.category() == asioctx::http::error_category()));
+    for(int e = static_cast<int>(error::token_malformed); e <= static_cast<int>(error::unsupported_extension); ++e)
+    {
+        boost::system::error_code code(e, asioctx::http::error_category());
+        BOOST_TEST(code.message() != "unknown asioctx.http error", e);
+        BOOST_TEST(code.message().find("token") != std::string::npos, e);
+    }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
