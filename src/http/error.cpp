@@ -36,6 +36,10 @@ char const* error_text(int ev) noexcept
         return "token audience not accepted";
     case error::unsupported_extension:
         return "token header has critical extensions";
+    case error::client_disconnected:
+        return "client disconnected";
+    case error::server_shutdown:
+        return "server shut down";
     }
     return "unknown asioctx.http error";
 }

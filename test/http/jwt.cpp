@@ -80,6 +80,7 @@ asioctx::http::error expected_error(std::string_view name)
             case error::wrong_issuer: return "wrong_issuer";
             case error::wrong_audience: return "wrong_audience";
             case error::unsupported_extension: return "unsupported_extension";
+            default: return "";
             }
             return "";
         }();

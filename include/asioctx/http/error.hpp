@@ -55,6 +55,14 @@ enum class error
 
     /// The header lists `crit` extensions, which this verifier does not implement.
     unsupported_extension,
+
+    /// The cause of a request context's cancellation: the client closed or reset the
+    /// connection while the handler ran.
+    client_disconnected = 100,
+
+    /// The cause of a request context's cancellation: the server shut down and the
+    /// request outlived the grace period.
+    server_shutdown,
 };
 
 namespace detail {
