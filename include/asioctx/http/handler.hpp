@@ -50,6 +50,40 @@ public:
     virtual std::string const& peer() const noexcept = 0;
 };
 
+/** An `incoming` over a request the caller has already read whole: how a Beast session
+    loop of one's own calls asioctx handlers and middleware. The request must outlive
+    the handler call.
+*/
+class message_incoming final : public incoming
+{
+public:
+    message_incoming(boost::beast::http::request<boost::beast::http::string_body> const& req, std::string peer = {})
+        : req_(req)
+        , peer_(std::move(peer))
+    {
+    }
+
+    request_header const& header() const noexcept override
+    {
+        return req_.base();
+    }
+
+    /// The body that was read with the request; completes at once.
+    boost::asio::awaitable<std::string_view> body() override
+    {
+        co_return std::string_view(req_.body());
+    }
+
+    std::string const& peer() const noexcept override
+    {
+        return peer_;
+    }
+
+private:
+    boost::beast::http::request<boost::beast::http::string_body> const& req_;
+    std::string peer_;
+};
+
 /// A request handler: `co_return` the response. Runs on the connection's strand.
 using handler = std::function<boost::asio::awaitable<response>(context, incoming&)>;
 
@@ -66,6 +100,7 @@ inline handler chain(handler h)
     `chain(request_ids(), bearer_auth(v), h)` is `request_ids()(bearer_auth(v)(h))`.
 */
 template<class Middleware, class... Rest>
+    requires(sizeof...(Rest) > 0)
 handler chain(Middleware&& outer, Rest&&... rest)
 {
     return std::invoke(static_cast<Middleware&&>(outer), chain(static_cast<Rest&&>(rest)...));

@@ -1,0 +1,95 @@
+//
+// asioctx: Go's context package for Boost.Asio
+//
+// Distributed under the Boost Software License, Version 1.0.
+//
+
+#ifndef ASIOCTX_HTTP_MIDDLEWARE_HPP
+#define ASIOCTX_HTTP_MIDDLEWARE_HPP
+
+#include <asioctx/context.hpp>
+#include <asioctx/http/config.hpp>
+#include <asioctx/http/handler.hpp>
+#include <asioctx/http/jwt.hpp>
+#include <asioctx/http/request_id.hpp>
+
+#include <boost/beast/http/status.hpp>
+#include <boost/system/result.hpp>
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace asioctx::http {
+
+/** Request ids and trace context (Task 3 over HTTP).
+
+    Takes `X-Request-ID` when it passes `options` (by default 1 to 128 characters of
+    `[A-Za-z0-9._:-]`), otherwise mints 128 random bits; stores it in the context
+    (`request_id(ctx)`); a valid W3C `traceparent` is stored too (`traceparent(ctx)`), an
+    invalid one ignored. Echoes the id on every response, including 401s and the 500 it
+    writes itself when an inner handler throws.
+*/
+ASIOCTX_HTTP_DECL middleware request_ids(request_id_options options = {});
+
+/// Derives a context carrying verified claims (see `request_claims`).
+[[nodiscard]] ASIOCTX_HTTP_DECL context with_claims(context const& parent, claims c);
+
+/// The claims `bearer_auth` verified for this request, or nullptr.
+ASIOCTX_HTTP_DECL claims const* request_claims(context const& ctx) noexcept;
+
+/// Anything that checks a bearer token: a `jwt_verifier`, or a callable of the user's.
+using token_verifier = std::function<boost::system::result<claims>(std::string_view token)>;
+
+/** Bearer authentication (Task 10).
+
+    Reads `Authorization: Bearer <token>` (the scheme in any case). A missing header gets
+    401 with `WWW-Authenticate: Bearer`; a malformed or rejected token gets 401 with
+    `WWW-Authenticate: Bearer error="invalid_token"`, whatever the reason, so a client
+    cannot tell an expired token from a forged one. Both before the body is read and
+    before the next handler runs. On success the claims go into the context, immutable.
+    The token itself is never logged or stored.
+*/
+ASIOCTX_HTTP_DECL middleware bearer_auth(token_verifier verify);
+
+/// 403 with `WWW-Authenticate: Bearer error="insufficient_scope"` unless the claims have
+/// `scope`; 401 if there are no claims at all.
+ASIOCTX_HTTP_DECL middleware require_scope(std::string scope);
+
+/// Where an inbound deadline budget is read.
+struct budget_options
+{
+    /// The header, in the `grpc-timeout` grammar (`250m`).
+    std::string header = "Request-Timeout";
+
+    /// Budgets above this are clamped to it.
+    std::chrono::milliseconds max{30'000};
+};
+
+/** An inbound deadline budget: a valid header sets the request context's deadline to
+    now plus the budget, clamped to `options.max`. An absent or malformed header changes
+    nothing. Only servers that install this honour the header: it is untrusted input.
+*/
+ASIOCTX_HTTP_DECL middleware deadline_budget(budget_options options = {});
+
+/** A per-route time limit: the next handler runs under `with_timeout(ctx, limit)`; if it
+    fails because that deadline passed, the answer is `status` (504 by default, or 503).
+    A handler's response is a value returned whole, so no status line has been written
+    when this decides: there are never two.
+*/
+ASIOCTX_HTTP_DECL middleware timeout(
+    std::chrono::milliseconds limit, boost::beast::http::status status = boost::beast::http::status::gateway_timeout);
+
+/// Receives one access-log line per request.
+using log_sink = std::function<void(std::string_view line)>;
+
+/** One line per request: request id, method, target, status, duration, and the
+    cancellation cause when the request's context ended. Untrusted values are escaped
+    (`escape_for_log`). Place it inside `request_ids` to see the id.
+*/
+ASIOCTX_HTTP_DECL middleware access_log(log_sink sink);
+
+} // namespace asioctx::http
+
+#endif

@@ -1,0 +1,230 @@
+//
+// asioctx: Go's context package for Boost.Asio
+//
+// Distributed under the Boost Software License, Version 1.0.
+//
+
+#include <asioctx/deadline.hpp>
+#include <asioctx/http/budget.hpp>
+#include <asioctx/http/field_value.hpp>
+#include <asioctx/http/middleware.hpp>
+#include <asioctx/http/traceparent.hpp>
+#include <asioctx/value.hpp>
+
+#include <boost/system/system_error.hpp>
+
+#include <cstdio>
+
+namespace asioctx::http {
+
+namespace asio = boost::asio;
+namespace bhttp = boost::beast::http;
+
+namespace {
+
+constinit key<claims> const claims_key{"asioctx.http.claims"};
+
+bool iequals(std::string_view a, std::string_view b) noexcept
+{
+    if(a.size() != b.size())
+        return false;
+    for(std::size_t i = 0; i < a.size(); ++i)
+    {
+        auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+        if(lower(a[i]) != lower(b[i]))
+            return false;
+    }
+    return true;
+}
+
+// RFC 6750 b64token: 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
+bool is_b64token(std::string_view t) noexcept
+{
+    std::size_t i = 0;
+    for(; i < t.size(); ++i)
+    {
+        char c = t[i];
+        bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+            c == '.' || c == '_' || c == '~' || c == '+' || c == '/';
+        if(!ok)
+            break;
+    }
+    if(i == 0)
+        return false;
+    for(; i < t.size(); ++i)
+        if(t[i] != '=')
+            return false;
+    return true;
+}
+
+response unauthorized(request_header const& req, bool invalid_token)
+{
+    auto res = make_response(req, bhttp::status::unauthorized, "unauthorized\n");
+    res.set(bhttp::field::www_authenticate, invalid_token ? "Bearer error=\"invalid_token\"" : "Bearer");
+    return res;
+}
+
+} // namespace
+
+middleware request_ids(request_id_options options)
+{
+    return [options](handler next) -> handler {
+        return [options, next](context ctx, incoming& in) -> asio::awaitable<response> {
+            auto const& h = in.header();
+            std::string id;
+            if(auto it = h.find("X-Request-ID"); it != h.end() && is_valid_request_id(it->value(), options))
+                id = std::string(it->value());
+            else
+                id = mint_request_id();
+            ctx = with_request_id(ctx, id);
+            if(auto it = h.find("traceparent"); it != h.end())
+                if(auto tp = parse_traceparent(it->value()))
+                    ctx = with_traceparent(ctx, *tp);
+            std::optional<response> res;
+            try
+            {
+                res.emplace(co_await next(ctx, in));
+            }
+            catch(...)
+            {
+                // Answered here, so that the 500 carries the id too.
+                res.emplace(make_response(h, bhttp::status::internal_server_error, "internal error\n"));
+            }
+            res->set("X-Request-ID", id); // valid or minted: always a safe value
+            co_return std::move(*res);
+        };
+    };
+}
+
+context with_claims(context const& parent, claims c)
+{
+    return with_value(parent, claims_key, std::move(c));
+}
+
+claims const* request_claims(context const& ctx) noexcept
+{
+    return ctx.value(claims_key);
+}
+
+middleware bearer_auth(token_verifier verify)
+{
+    return [verify](handler next) -> handler {
+        return [verify, next](context ctx, incoming& in) -> asio::awaitable<response> {
+            auto const& h = in.header();
+            auto it = h.find(bhttp::field::authorization);
+            if(it == h.end())
+                co_return unauthorized(h, false);
+            std::string_view value = it->value();
+            auto const space = value.find(' ');
+            if(space == value.npos || !iequals(value.substr(0, space), "Bearer"))
+                co_return unauthorized(h, true);
+            auto token = value.substr(space);
+            while(!token.empty() && token.front() == ' ')
+                token.remove_prefix(1);
+            if(!is_b64token(token))
+                co_return unauthorized(h, true);
+            auto verified = verify(token);
+            if(!verified)
+                co_return unauthorized(h, true); // the reason stays on the server
+            co_return co_await next(with_claims(ctx, std::move(*verified)), in);
+        };
+    };
+}
+
+middleware require_scope(std::string scope)
+{
+    if(!is_safe_field_value(scope, 256) || scope.find('"') != scope.npos || scope.find('\\') != scope.npos)
+        throw std::invalid_argument("asioctx::http::require_scope: scope must be printable ASCII without quotes");
+    return [scope](handler next) -> handler {
+        return [scope, next](context ctx, incoming& in) -> asio::awaitable<response> {
+            auto c = request_claims(ctx);
+            if(!c)
+                co_return unauthorized(in.header(), false);
+            if(!c->has_scope(scope))
+            {
+                auto res = make_response(in.header(), bhttp::status::forbidden, "forbidden\n");
+                res.set(bhttp::field::www_authenticate, "Bearer error=\"insufficient_scope\", scope=\"" + scope + "\"");
+                co_return res;
+            }
+            co_return co_await next(ctx, in);
+        };
+    };
+}
+
+middleware deadline_budget(budget_options options)
+{
+    return [options](handler next) -> handler {
+        return [options, next](context ctx, incoming& in) -> asio::awaitable<response> {
+            auto const& h = in.header();
+            if(auto it = h.find(options.header); it != h.end())
+            {
+                if(auto budget = parse_budget(it->value()))
+                {
+                    auto const limit = std::chrono::duration_cast<std::chrono::nanoseconds>(options.max);
+                    auto [bounded, cancel] = with_timeout(ctx, (std::min)(*budget, limit));
+                    co_return co_await next(bounded, in);
+                }
+            }
+            co_return co_await next(ctx, in);
+        };
+    };
+}
+
+middleware timeout(std::chrono::milliseconds limit, bhttp::status status)
+{
+    return [limit, status](handler next) -> handler {
+        return [limit, status, next](context ctx, incoming& in) -> asio::awaitable<response> {
+            auto [bounded, cancel] = with_timeout(ctx, limit);
+            std::exception_ptr failure;
+            try
+            {
+                co_return co_await next(bounded, in);
+            }
+            catch(...)
+            {
+                failure = std::current_exception();
+            }
+            // This deadline (not the caller's, not a disconnect) ended the handler.
+            if(bounded.err() == asioctx::error::deadline_exceeded && !ctx.done())
+                co_return make_response(in.header(), status, "timed out\n");
+            std::rethrow_exception(failure);
+        };
+    };
+}
+
+middleware access_log(log_sink sink)
+{
+    return [sink](handler next) -> handler {
+        return [sink, next](context ctx, incoming& in) -> asio::awaitable<response> {
+            auto const start = std::chrono::steady_clock::now();
+            auto const& h = in.header();
+            auto write = [&](unsigned status) {
+                auto const us = std::chrono::duration_cast<std::chrono::microseconds>(
+                    std::chrono::steady_clock::now() - start).count();
+                char duration[32];
+                std::snprintf(duration, sizeof(duration), "%.3f", static_cast<double>(us) / 1000.0);
+                std::string line = "id=" + escape_for_log(request_id(ctx)) + " method=" +
+                    escape_for_log(h.method_string(), 32) + " target=\"" + escape_for_log(h.target()) +
+                    "\" status=" + std::to_string(status) + " duration_ms=" + duration;
+                if(auto cause = asioctx::cause(ctx))
+                    line += " cause=\"" + escape_for_log(cause.message()) + "\"";
+                sink(line);
+            };
+            std::exception_ptr failure;
+            try
+            {
+                auto res = co_await next(ctx, in);
+                write(res.result_int());
+                co_return res;
+            }
+            catch(...)
+            {
+                failure = std::current_exception();
+            }
+            write(500);
+            std::rethrow_exception(failure);
+        };
+    };
+}
+
+} // namespace asioctx::http
