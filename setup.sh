@@ -100,6 +100,9 @@ case "${1:-}" in
         echo "== TSan (clang)"
         build_preset tsan
         TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" run_ctest tsan
+        echo "== libFuzzer (clang): the header parsers, for a bounded time"
+        build_preset fuzz
+        run_ctest fuzz
         echo "== b2"
         run_b2
         echo "setup: test run took $(( $(date +%s) - start ))s"

@@ -620,4 +620,10 @@ BOOST_AUTO_TEST_CASE(a_long_lived_context_does_not_grow)
     BOOST_TEST(asioctx::detail::registration_count(ctx.native_state()) == 0u);
 }
 
+// Code written against the older async_result protocol (Beast 1.81's ssl_stream) reads
+// return_type: a bound token offers the inner token's.
+static_assert(std::is_same_v<
+    asio::async_result<asioctx::bound_token<asio::use_awaitable_t<>>, void(boost::system::error_code)>::return_type,
+    asio::awaitable<void>>);
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -3,6 +3,8 @@
 //
 // Distributed under the Boost Software License, Version 1.0.
 //
-// Beast compiled once, inside asioctx_http (BOOST_BEAST_SEPARATE_COMPILATION).
+// Beast and Asio's SSL support compiled once, inside asioctx_http (separate compilation:
+// Asio's own sources are compiled in asioctx).
 
+#include <boost/asio/ssl/impl/src.hpp>
 #include <boost/beast/src.hpp>

@@ -24,39 +24,6 @@ namespace {
 
 constinit key<claims> const claims_key{"asioctx.http.claims"};
 
-bool iequals(std::string_view a, std::string_view b) noexcept
-{
-    if(a.size() != b.size())
-        return false;
-    for(std::size_t i = 0; i < a.size(); ++i)
-    {
-        auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
-        if(lower(a[i]) != lower(b[i]))
-            return false;
-    }
-    return true;
-}
-
-// RFC 6750 b64token: 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
-bool is_b64token(std::string_view t) noexcept
-{
-    std::size_t i = 0;
-    for(; i < t.size(); ++i)
-    {
-        char c = t[i];
-        bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-            c == '.' || c == '_' || c == '~' || c == '+' || c == '/';
-        if(!ok)
-            break;
-    }
-    if(i == 0)
-        return false;
-    for(; i < t.size(); ++i)
-        if(t[i] != '=')
-            return false;
-    return true;
-}
-
 response unauthorized(request_header const& req, bool invalid_token)
 {
     auto res = make_response(req, bhttp::status::unauthorized, "unauthorized\n");
@@ -114,16 +81,10 @@ middleware bearer_auth(token_verifier verify)
             auto it = h.find(bhttp::field::authorization);
             if(it == h.end())
                 co_return unauthorized(h, false);
-            std::string_view value = it->value();
-            auto const space = value.find(' ');
-            if(space == value.npos || !iequals(value.substr(0, space), "Bearer"))
+            auto token = bearer_token(it->value());
+            if(!token)
                 co_return unauthorized(h, true);
-            auto token = value.substr(space);
-            while(!token.empty() && token.front() == ' ')
-                token.remove_prefix(1);
-            if(!is_b64token(token))
-                co_return unauthorized(h, true);
-            auto verified = verify(token);
+            auto verified = verify(*token);
             if(!verified)
                 co_return unauthorized(h, true); // the reason stays on the server
             co_return co_await next(with_claims(ctx, std::move(*verified)), in);

@@ -25,12 +25,14 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/bind_executor.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
@@ -114,6 +116,7 @@ struct server::state
     context requests_ctx;
     cancel_handle requests_cancel;
     after_func_handle parent_watch;
+    asio::ssl::context* tls = nullptr; // owned by the user
     std::atomic<std::size_t> connections{0};
 };
 
@@ -121,10 +124,11 @@ namespace {
 
 // The request as the handler sees it, and the background read that notices the client
 // leaving. Lives in the connection's coroutine frame; everything runs on its strand.
+template<class Stream>
 class request_state final : public incoming
 {
 public:
-    request_state(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+    request_state(Stream& stream, beast::flat_buffer& buffer,
         bhttp::request_parser<bhttp::string_body>& parser, context ctx, cancel_handle& cancel,
         server_options const& options, std::string const& peer, asio::any_io_executor strand)
         : stream_(stream)
@@ -155,10 +159,10 @@ public:
         {
             if(body_error_)
                 throw boost::system::system_error(body_error_);
-            stream_.expires_after(options_.body_timeout);
+            beast::get_lowest_layer(stream_).expires_after(options_.body_timeout);
             auto [ec, n] = co_await bhttp::async_read(
                 stream_, buffer_, parser_, asioctx::bind(ctx_, asio::as_tuple(asio::use_awaitable)));
-            stream_.expires_never();
+            beast::get_lowest_layer(stream_).expires_never();
             if(ec)
             {
                 body_error_ = ec;
@@ -195,7 +199,7 @@ public:
         if(room == 0)
             return;
         watching_ = true;
-        stream_.socket().async_read_some(buffer_.prepare((std::min)(room, std::size_t(512))),
+        stream_.async_read_some(buffer_.prepare((std::min)(room, std::size_t(512))),
             asio::bind_cancellation_slot(watch_signal_.slot(),
                 asio::bind_executor(strand_, [this](error_code ec, std::size_t n) {
                     if(!ec)
@@ -226,7 +230,7 @@ public:
     }
 
 private:
-    beast::tcp_stream& stream_;
+    Stream& stream_;
     beast::flat_buffer& buffer_;
     bhttp::request_parser<bhttp::string_body>& parser_;
     context ctx_;
@@ -254,23 +258,25 @@ std::string peer_of(tcp::socket const& s)
 }
 
 // Writes a final response on a connection about to close.
-asio::awaitable<void> reply_and_close(beast::tcp_stream& stream, bhttp::status status, std::string text,
+template<class Stream>
+asio::awaitable<void> reply_and_close(Stream& stream, bhttp::status status, std::string text,
     server_options const& options)
 {
     request_header req;
     req.version(11);
     auto res = make_response(req, status, std::move(text));
     res.keep_alive(false);
-    stream.expires_after(options.write_timeout);
+    beast::get_lowest_layer(stream).expires_after(options.write_timeout);
     co_await bhttp::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
 }
 
-asio::awaitable<void> serve_connection(std::shared_ptr<server::state> st, tcp::socket socket)
+// The request loop of one connection, plain or TLS.
+template<class Stream>
+asio::awaitable<void> serve_requests(server::state& st, Stream& stream, std::string const& peer)
 {
-    auto const& options = st->options;
+    auto const& options = st.options;
     auto const strand = co_await asio::this_coro::executor;
-    std::string const peer = peer_of(socket);
-    beast::tcp_stream stream(std::move(socket));
+    auto& tcp_layer = beast::get_lowest_layer(stream);
     // Room for one header plus what a client may send ahead: pipelining is bounded.
     beast::flat_buffer buffer(options.header_limit + options.pipeline_limit);
     bool first = true;
@@ -280,10 +286,10 @@ asio::awaitable<void> serve_connection(std::shared_ptr<server::state> st, tcp::s
         parser.header_limit(static_cast<std::uint32_t>((std::min<std::size_t>)(options.header_limit, UINT32_MAX)));
         parser.body_limit(options.body_limit);
         // Armed once for the whole header: a client sending a byte at a time gains nothing.
-        stream.expires_after(first ? options.header_timeout : options.idle_timeout);
+        tcp_layer.expires_after(first ? options.header_timeout : options.idle_timeout);
         auto [ec, n] = co_await bhttp::async_read_header(
-            stream, buffer, parser, asioctx::bind(st->accept_ctx, asio::as_tuple(asio::use_awaitable)));
-        stream.expires_never();
+            stream, buffer, parser, asioctx::bind(st.accept_ctx, asio::as_tuple(asio::use_awaitable)));
+        tcp_layer.expires_never();
         first = false;
         if(ec)
         {
@@ -294,16 +300,17 @@ asio::awaitable<void> serve_connection(std::shared_ptr<server::state> st, tcp::s
                 co_await reply_and_close(stream, bhttp::status::payload_too_large, "request body too large\n", options);
             else if(is_bad_request(ec))
                 co_await reply_and_close(stream, bhttp::status::bad_request, "bad request\n", options);
-            break; // otherwise: the client left, a deadline passed, or the server stops
+            co_return; // otherwise: the client left, a deadline passed, or the server stops
         }
-        auto [ctx, cancel] = with_cancel(st->requests_ctx);
-        request_state req(stream, buffer, parser, ctx, cancel, options, peer, strand);
+
+        auto [ctx, cancel] = with_cancel(st.requests_ctx);
+        request_state<Stream> req(stream, buffer, parser, ctx, cancel, options, peer, strand);
         if(parser.is_done())
             req.start_watch();
         std::optional<response> res;
         try
         {
-            res.emplace(co_await st->h(ctx, req));
+            res.emplace(co_await st.h(ctx, req));
         }
         catch(...)
         {
@@ -311,30 +318,68 @@ asio::awaitable<void> serve_connection(std::shared_ptr<server::state> st, tcp::s
         }
         co_await req.stop_watch();
         if(req.disconnected())
-            break;
+            co_return;
         if(!res)
         {
             if(req.body_error() == bhttp::error::body_limit)
             {
                 co_await reply_and_close(stream, bhttp::status::payload_too_large, "request body too large\n", options);
-                break;
+                co_return;
             }
             res.emplace(make_response(parser.get().base(), bhttp::status::internal_server_error, "internal error\n"));
         }
         // A body the handler did not read is still on the wire: the connection cannot
         // carry another request.
-        bool const keep = parser.get().keep_alive() && req.body_complete() && !st->accept_ctx.done();
+        bool const keep = parser.get().keep_alive() && req.body_complete() && !st.accept_ctx.done();
         res->keep_alive(keep);
         res->prepare_payload();
-        stream.expires_after(options.write_timeout);
+        tcp_layer.expires_after(options.write_timeout);
         auto [wec, wn] = co_await bhttp::async_write(stream, *res, asio::as_tuple(asio::use_awaitable));
-        stream.expires_never();
+        tcp_layer.expires_never();
         if(wec || !keep)
-            break;
+            co_return;
     }
+}
+
+asio::awaitable<void> serve_connection(std::shared_ptr<server::state> st, tcp::socket socket)
+{
+    std::string const peer = peer_of(socket);
     error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream.socket().close(ignored);
+    if(!st->tls)
+    {
+        beast::tcp_stream stream(std::move(socket));
+        co_await serve_requests(*st, stream, peer);
+        stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+        stream.socket().close(ignored);
+        co_return;
+    }
+    beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), *st->tls);
+    // The handshake is part of the first request's header deadline.
+    beast::get_lowest_layer(stream).expires_after(st->options.header_timeout);
+    // (Beast 1.81's ssl_stream takes only tokens with a return_type: no as_tuple.)
+    bool handshaken = false;
+    try
+    {
+        co_await stream.async_handshake(
+            asio::ssl::stream_base::server, asioctx::bind(st->accept_ctx, asio::use_awaitable));
+        handshaken = true;
+    }
+    catch(boost::system::system_error const&)
+    {
+    }
+    if(handshaken)
+    {
+        co_await serve_requests(*st, stream, peer);
+        beast::get_lowest_layer(stream).expires_after(st->options.write_timeout);
+        try
+        {
+            co_await stream.async_shutdown(asio::use_awaitable);
+        }
+        catch(boost::system::system_error const&)
+        {
+        }
+    }
+    beast::get_lowest_layer(stream).socket().close(ignored);
 }
 
 } // namespace
@@ -351,6 +396,13 @@ server::server(asio::any_io_executor ex, context const& parent, handler h, serve
                 s->accept_cancel(shutdown_cause());
         });
     }
+}
+
+server::server(asio::any_io_executor ex, context const& parent, handler h, asio::ssl::context& tls,
+    server_options options)
+    : server(std::move(ex), parent, std::move(h), options)
+{
+    state_->tls = &tls;
 }
 
 server::~server()

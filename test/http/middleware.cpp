@@ -149,6 +149,16 @@ BOOST_AUTO_TEST_CASE(bearer_auth_rejects)
     }
 }
 
+BOOST_AUTO_TEST_CASE(bearer_token_syntax)
+{
+    using asioctx::http::bearer_token;
+    BOOST_TEST((bearer_token("Bearer abc.DEF-_~+/==") == std::string_view("abc.DEF-_~+/==")));
+    BOOST_TEST((bearer_token("bEaReR   t") == std::string_view("t")));
+    for(std::string_view bad : {"", "Bearer", "Bearer ", "Bearer a b", "Bearer =a", "Bearer a=b", "Basic abc",
+            "Bearer\tabc", "Bearerabc", "Bearer a\r\n"})
+        BOOST_TEST(!bearer_token(bad).has_value(), bad);
+}
+
 BOOST_AUTO_TEST_CASE(require_scope_gives_403)
 {
     probe p;

@@ -15,7 +15,14 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/test/unit_test.hpp>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include <atomic>
 #include <chrono>
@@ -105,6 +112,36 @@ struct client
         return ec == asio::error::eof || ec == asio::error::connection_reset;
     }
 };
+
+// A self-signed certificate for "localhost" and its key, as PEM, made with OpenSSL.
+std::pair<std::string, std::string> self_signed_localhost()
+{
+    EVP_PKEY* key = EVP_EC_gen("P-256");
+    X509* cert = X509_new();
+    X509_set_version(cert, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
+    X509_gmtime_adj(X509_getm_notBefore(cert), -60);
+    X509_gmtime_adj(X509_getm_notAfter(cert), 3600);
+    X509_set_pubkey(cert, key);
+    X509_NAME* name = X509_get_subject_name(cert);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<unsigned char const*>("localhost"), -1, -1, 0);
+    X509_set_issuer_name(cert, name);
+    X509_sign(cert, key, EVP_sha256());
+    auto pem = [](auto write) {
+        BIO* bio = BIO_new(BIO_s_mem());
+        write(bio);
+        char* data = nullptr;
+        long len = BIO_get_mem_data(bio, &data);
+        std::string out(data, static_cast<std::size_t>(len));
+        BIO_free(bio);
+        return out;
+    };
+    auto cert_pem = pem([&](BIO* b) { PEM_write_bio_X509(b, cert); });
+    auto key_pem = pem([&](BIO* b) { PEM_write_bio_PrivateKey(b, key, nullptr, nullptr, 0, nullptr, nullptr); });
+    X509_free(cert);
+    EVP_PKEY_free(key);
+    return {cert_pem, key_pem};
+}
 
 asioctx::http::handler hello()
 {
@@ -332,6 +369,44 @@ BOOST_AUTO_TEST_CASE(parent_cancellation_stops_the_server)
     cancel();
     ioc.run_for(5s);
     BOOST_TEST(finished);
+}
+
+// The same server over TLS: the client verifies the certificate and the host name.
+BOOST_AUTO_TEST_CASE(serves_over_tls)
+{
+    auto [cert, key] = self_signed_localhost();
+    asio::ssl::context server_tls(asio::ssl::context::tls_server);
+    server_tls.use_certificate_chain(asio::buffer(cert));
+    server_tls.use_private_key(asio::buffer(key), asio::ssl::context::pem);
+
+    asio::io_context ioc;
+    asioctx::http::server srv(ioc.get_executor(), asioctx::background(), hello(), server_tls);
+    srv.listen({asio::ip::address_v4::loopback(), 0});
+    srv.async_run([](std::exception_ptr) {});
+    std::thread runner([&] { ioc.run(); });
+
+    asio::io_context cio;
+    asio::ssl::context client_tls(asio::ssl::context::tls_client);
+    client_tls.add_certificate_authority(asio::buffer(cert));
+    client_tls.set_verify_mode(asio::ssl::verify_peer);
+    asio::ssl::stream<tcp::socket> s(cio, client_tls);
+    s.set_verify_callback(asio::ssl::host_name_verification("localhost"));
+    s.next_layer().connect({asio::ip::address_v4::loopback(), srv.local_endpoint().port()});
+    s.handshake(asio::ssl::stream_base::client);
+    boost::beast::flat_buffer buffer;
+    for(std::string target : {"/one", "/two"})
+    {
+        bhttp::request<bhttp::string_body> req(bhttp::verb::get, target, 11);
+        req.set(bhttp::field::host, "localhost");
+        bhttp::write(s, req);
+        bhttp::response<bhttp::string_body> res;
+        bhttp::read(s, buffer, res);
+        BOOST_TEST(res.body() == "hello " + target);
+    }
+    error_code ignored;
+    s.next_layer().close(ignored);
+    srv.stop();
+    runner.join();
 }
 
 BOOST_AUTO_TEST_SUITE_END()

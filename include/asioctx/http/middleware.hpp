@@ -18,6 +18,7 @@
 
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -41,6 +42,11 @@ ASIOCTX_HTTP_DECL claims const* request_claims(context const& ctx) noexcept;
 
 /// Anything that checks a bearer token: a `jwt_verifier`, or a callable of the user's.
 using token_verifier = std::function<boost::system::result<claims>(std::string_view token)>;
+
+/** The token of an `Authorization` value `Bearer <token>` (RFC 6750: the scheme in any
+    case, one or more spaces, a b64token), or nullopt when the value is anything else.
+*/
+ASIOCTX_HTTP_DECL std::optional<std::string_view> bearer_token(std::string_view authorization) noexcept;
 
 /** Bearer authentication (Task 10).
 

@@ -20,6 +20,10 @@
 #include <cstdint>
 #include <memory>
 
+namespace boost::asio::ssl {
+class context;
+} // namespace boost::asio::ssl
+
 namespace asioctx::http {
 
 /// Limits and deadlines of a server; every default is safe for a public listener.
@@ -80,6 +84,12 @@ public:
     */
     ASIOCTX_HTTP_DECL server(boost::asio::any_io_executor ex, context const& parent, handler h,
         server_options options = {});
+
+    /** The same over TLS (Beast's `ssl_stream`): `tls` holds the certificate and key and
+        must outlive the server. The handshake counts against `header_timeout`.
+    */
+    ASIOCTX_HTTP_DECL server(boost::asio::any_io_executor ex, context const& parent, handler h,
+        boost::asio::ssl::context& tls, server_options options = {});
     ASIOCTX_HTTP_DECL ~server();
 
     server(server const&) = delete;

@@ -292,8 +292,27 @@ struct boost::asio::associated_allocator<asioctx::detail::bound_handler<Handler>
     }
 };
 
+namespace asioctx::detail {
+
+// Code written against the older async_result protocol (Beast 1.81's ssl_stream, for one)
+// names async_result<Token, Sig>::return_type: a bound token has the inner token's.
+template<class Token, class = void, class... Signatures>
+struct legacy_return_type
+{
+};
+
+template<class Token, class... Signatures>
+struct legacy_return_type<Token,
+    std::void_t<typename boost::asio::async_result<Token, Signatures...>::return_type>, Signatures...>
+{
+    using return_type = typename boost::asio::async_result<Token, Signatures...>::return_type;
+};
+
+} // namespace asioctx::detail
+
 template<class Token, class Signature, class... Signatures>
 struct boost::asio::async_result<asioctx::bound_token<Token>, Signature, Signatures...>
+    : asioctx::detail::legacy_return_type<Token, void, Signature, Signatures...>
 {
     template<class Initiation, class RawToken, class... Args>
     static auto initiate(Initiation&& init, RawToken&& token, Args&&... args)
