@@ -2,10 +2,10 @@
 #
 # asioctx set-up: installs what is missing (Debian 12 packages, as root), builds, runs.
 #
-#   ./setup.sh demo    build and run the demo
+#   ./setup.sh demo    build and run the gateway demo (arguments go to it: --listen ...)
 #   ./setup.sh test    build and run every test: g++ (warnings as errors) with the
-#                      package consumers, ASan+UBSan, TSan (clang), and the b2 build
-#   ./setup.sh bench   build (release) and run the benchmarks
+#                      package consumers, ASan+UBSan, TSan (clang), libFuzzer, and b2
+#   ./setup.sh bench   build (release) and run the benchmarks (Google Benchmark, then wrk)
 #   ./setup.sh deps    only install the packages
 #
 set -euo pipefail
@@ -14,7 +14,7 @@ cd "$(dirname "$0")"
 packages=(
     g++ clang libclang-rt-14-dev cmake ninja-build ccache git
     libboost1.81-dev libboost-test1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-context1.81-dev
-    libboost1.81-tools-dev libssl-dev libbenchmark-dev python3-jwt python3-cryptography
+    libboost1.81-tools-dev libssl-dev libbenchmark-dev python3-jwt python3-cryptography wrk
 )
 
 install_missing() {
@@ -85,8 +85,8 @@ case "${1:-}" in
     demo)
         install_missing
         cmake --preset default >/dev/null
-        cmake --build --preset default -j "$jobs" --target tour
-        ./build/default/example/tour
+        cmake --build --preset default -j "$jobs" --target gateway
+        ./build/default/example/gateway "${@:2}"
         ;;
     test)
         install_missing
@@ -113,6 +113,7 @@ case "${1:-}" in
         install_missing
         build_preset release
         ./build/release/bench/asioctx_bench "${@:2}"
+        bench/http_bench.sh build/release
         ;;
     *)
         sed -n '3,12p' "$0"

@@ -17,10 +17,12 @@
 #include <openssl/crypto.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
+#include <openssl/params.h>
 #include <openssl/pem.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <stdexcept>
 
 namespace asioctx::http {
@@ -139,8 +141,18 @@ bool numeric_date(boost::json::value const& v, std::chrono::system_clock::time_p
 
 struct jwt_key::material
 {
-    std::string secret; // HMAC
-    pkey_ptr pkey;      // RSA or EC public key
+    // HMAC: a context keyed once, duplicated per verification (OpenSSL 3 looks the
+    // algorithm up on every EVP_Q_mac call, which costs more than the MAC itself).
+    EVP_MAC_CTX* hmac = nullptr;
+    pkey_ptr pkey; // RSA or EC public key
+
+    material() = default;
+    material(material const&) = delete;
+    material& operator=(material const&) = delete;
+    ~material()
+    {
+        EVP_MAC_CTX_free(hmac);
+    }
 };
 
 jwt_key::jwt_key(algorithm alg, std::shared_ptr<material const> m, std::string kid) noexcept
@@ -157,7 +169,17 @@ jwt_key jwt_key::hmac(algorithm alg, std::string secret, std::string kid)
     if(secret.size() < hmac_size(alg))
         throw std::invalid_argument("asioctx::http::jwt_key::hmac: secret shorter than the hash");
     auto m = std::make_shared<material>();
-    m->secret = std::move(secret);
+    EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    if(mac)
+        m->hmac = EVP_MAC_CTX_new(mac);
+    EVP_MAC_free(mac); // the context keeps its own reference
+    char digest[16];
+    std::snprintf(digest, sizeof(digest), "%s", digest_of(alg));
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0), OSSL_PARAM_construct_end()};
+    if(!m->hmac ||
+        !EVP_MAC_init(m->hmac, reinterpret_cast<unsigned char const*>(secret.data()), secret.size(), params))
+        throw std::runtime_error("asioctx::http::jwt_key::hmac: OpenSSL cannot make an HMAC context");
+    OPENSSL_cleanse(secret.data(), secret.size());
     return jwt_key(alg, std::move(m), std::move(kid));
 }
 
@@ -224,8 +246,9 @@ bool signature_verifies(jwt_key::algorithm alg, jwt_key::material const& key, st
     {
         unsigned char mac[EVP_MAX_MD_SIZE];
         std::size_t mac_len = 0;
-        if(!EVP_Q_mac(nullptr, "HMAC", nullptr, digest_of(alg), nullptr, key.secret.data(), key.secret.size(), data,
-               signed_part.size(), mac, sizeof(mac), &mac_len))
+        std::unique_ptr<EVP_MAC_CTX, decltype(&EVP_MAC_CTX_free)> ctx(EVP_MAC_CTX_dup(key.hmac), &EVP_MAC_CTX_free);
+        if(!ctx || !EVP_MAC_update(ctx.get(), data, signed_part.size()) ||
+            !EVP_MAC_final(ctx.get(), mac, &mac_len, sizeof(mac)))
             return false;
         return signature.size() == mac_len && CRYPTO_memcmp(mac, signature.data(), mac_len) == 0;
     }

@@ -6,7 +6,10 @@
 #include <boost/json/value.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <atomic>
 #include <cstdlib>
+#include <thread>
+#include <vector>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -183,6 +186,30 @@ BOOST_AUTO_TEST_CASE(bad_keys_are_refused_at_configuration)
     // An EC key offered as RS256, an RSA key offered as ES256.
     BOOST_CHECK_THROW(jwt_key::public_pem(jwt_key::algorithm::rs256, key_text("ec_public_pem")), std::invalid_argument);
     BOOST_CHECK_THROW(jwt_key::public_pem(jwt_key::algorithm::es256, key_text("rsa_public_pem")), std::invalid_argument);
+}
+
+// One verifier, four threads (the HMAC context is shared and duplicated per call).
+BOOST_AUTO_TEST_CASE(one_verifier_many_threads)
+{
+    asioctx::http::jwt_verifier verify(options());
+    std::vector<std::string> tokens;
+    for(auto const& t : vectors().at("tokens").as_array())
+        tokens.emplace_back(t.at("token").as_string());
+    std::atomic<int> mismatches{0};
+    std::vector<std::thread> threads;
+    std::vector<bool> expected;
+    for(auto const& t : tokens)
+        expected.push_back(verify(t).has_value());
+    for(int i = 0; i < 4; ++i)
+        threads.emplace_back([&] {
+            for(int round = 0; round < 20; ++round)
+                for(std::size_t k = 0; k < tokens.size(); ++k)
+                    if(verify(tokens[k]).has_value() != expected[k])
+                        ++mismatches;
+        });
+    for(auto& t : threads)
+        t.join();
+    BOOST_TEST(mismatches.load() == 0);
 }
 
 BOOST_AUTO_TEST_CASE(garbage_never_crashes)
