@@ -1,6 +1,8 @@
 // The server measured by bench/http_bench.sh: the same hello handler on two ports, once
 // bare and once behind the gateway's whole chain (request id, access log, JWT auth,
-// budget). Runs until SIGINT/SIGTERM. Usage: asioctx_http_bench_server PORT_BARE PORT_CHAIN [THREADS]
+// budget). Runs until SIGINT/SIGTERM.
+// Usage: asioctx_http_bench_server PORT_BARE PORT_CHAIN [THREADS [LAYERS]]
+// LAYERS (to see what each costs): ids, ids+log, ids+log+auth, full (the default).
 #include <asioctx.hpp>
 #include <asioctx/http/middleware.hpp>
 #include <asioctx/http/server.hpp>
@@ -10,6 +12,7 @@
 #include <boost/asio/signal_set.hpp>
 
 #include <cstdlib>
+#include <string>
 #include <iostream>
 #include <thread>
 #include <vector>
@@ -31,8 +34,13 @@ int main(int argc, char** argv)
     };
     ahttp::jwt_options jwt;
     jwt.keys = {ahttp::jwt_key::hmac(ahttp::jwt_key::algorithm::hs256, "asioctx-bench-secret-0123456789abcdef")};
-    auto chained = ahttp::chain(ahttp::request_ids(), ahttp::access_log([](std::string_view) {}),
-        ahttp::bearer_auth(ahttp::jwt_verifier(jwt)), ahttp::deadline_budget(), hello);
+    std::string const layers = argc > 4 ? argv[4] : "full";
+    auto const log = ahttp::access_log([](std::string_view) {});
+    auto const auth = ahttp::bearer_auth(ahttp::jwt_verifier(jwt));
+    ahttp::handler chained = layers == "ids"    ? ahttp::chain(ahttp::request_ids(), hello)
+        : layers == "ids+log"                   ? ahttp::chain(ahttp::request_ids(), log, hello)
+        : layers == "ids+log+auth"              ? ahttp::chain(ahttp::request_ids(), log, auth, hello)
+                                                : ahttp::chain(ahttp::request_ids(), log, auth, ahttp::deadline_budget(), hello);
 
     auto loopback = asio::ip::address_v4::loopback();
     ahttp::server bare(ioc.get_executor(), root, hello);
