@@ -115,7 +115,7 @@ void group_state::end_task(std::exception_ptr ep, boost::system::error_code ec, 
         ready = take_waiters_locked();
     }
     if(ready)
-        finish_locked_out(ready);
+        finish(ready);
 }
 
 void group_state::drop_task(boost::system::error_code const& ec) noexcept
@@ -131,7 +131,7 @@ void group_state::drop_task(boost::system::error_code const& ec) noexcept
 
 // Every task has ended: the group's context is cancelled (Go's Wait does that even on
 // success), then the waits complete with the first failure.
-void group_state::finish_locked_out(group_waiter* list) noexcept
+void group_state::finish(group_waiter* list) noexcept
 {
     cancel_();
     std::exception_ptr ep;
@@ -175,7 +175,7 @@ void group_state::add_waiter(group_waiter* w) noexcept
         }
         w->next_ = nullptr;
     }
-    finish_locked_out(w);
+    finish(w);
 }
 
 void group_state::abandon_waiter(group_waiter* w) noexcept

@@ -201,7 +201,7 @@ public:
     };
 
 private:
-    void finish_locked_out(group_waiter* list) noexcept;
+    void finish(group_waiter* list) noexcept;
     group_waiter* take_waiters_locked() noexcept;
 
     boost::asio::any_io_executor ex_;
