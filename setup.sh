@@ -113,6 +113,7 @@ case "${1:-}" in
         install_missing
         build_preset release
         ./build/release/bench/asioctx_bench "${@:2}"
+        ./build/release/bench/asioctx_http_bench "${@:2}"
         bench/http_bench.sh build/release
         ;;
     *)

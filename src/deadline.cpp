@@ -8,6 +8,7 @@
 #include <asioctx/detail/deadline_queue.hpp>
 
 #include <boost/asio/execution/context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/query.hpp>
 
 namespace asioctx {
@@ -97,6 +98,7 @@ bool deadline_queue::insert(deadline_node* n, boost::asio::any_io_executor const
     if(!timer_)
         timer_.emplace(ex);
     heap_.push_back(n);
+    ++inserts_;
     n->heap_index_ = heap_.size() - 1;
     sift_up(n->heap_index_);
     if(n->deadline_ < armed_at_)
@@ -110,13 +112,61 @@ void deadline_queue::remove(deadline_node* n) noexcept
     if(n->heap_index_ == not_queued)
         return;
     heap_erase(n->heap_index_);
-    if(heap_.empty() && armed_at_ != steady_time::max())
+    if(heap_.empty() && armed_at_ != steady_time::max() && !disarm_posted_)
     {
-        // Nothing left to wait for: let the execution context run out of work.
-        ++generation_;
-        armed_at_ = steady_time::max();
-        timer_->cancel();
+        try
+        {
+            post_disarm_check();
+        }
+        catch(...)
+        {
+            disarm(); // no memory for the check
+        }
     }
+}
+
+void deadline_queue::disarm() noexcept
+{
+    ++generation_;
+    armed_at_ = steady_time::max();
+    timer_->cancel();
+}
+
+// Nothing left to wait for: let the execution context run out of work, but only once a
+// posted check has seen no deadline derived since the previous one. A deadline per
+// request would otherwise cost a cancel and a re-arm of the timer each time the queue
+// empties between requests; this way it finds the timer still armed (for an earlier
+// time: the timer fires, finds nothing due and re-arms for the earliest).
+void deadline_queue::post_disarm_check()
+{
+    disarm_posted_ = true;
+    inserts_at_check_ = inserts_;
+    boost::asio::post(timer_->get_executor(), [self = shared_from_this()] { self->disarm_if_idle(); });
+}
+
+void deadline_queue::disarm_if_idle() noexcept
+{
+    std::lock_guard<std::mutex> g(mutex_);
+    disarm_posted_ = false;
+    if(closed_ || !heap_.empty() || armed_at_ == steady_time::max())
+        return;
+    // Two checks in a row that saw no new deadline: the queue is idle. (One is not enough:
+    // a request handled in one go derives and ends its deadline between two checks.)
+    quiet_checks_ = inserts_ == inserts_at_check_ ? quiet_checks_ + 1 : 0;
+    if(quiet_checks_ < 2)
+    {
+        try
+        {
+            post_disarm_check(); // still in use: look again later
+            return;
+        }
+        catch(...)
+        {
+            // No memory for the check: disarm now.
+        }
+    }
+    quiet_checks_ = 0;
+    disarm();
 }
 
 void deadline_queue::close() noexcept

@@ -21,6 +21,7 @@
 
 #include <atomic>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <thread>
 
@@ -213,6 +214,25 @@ private:
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(bind_operation)
+
+// The context is cancelled from outside the io_context, so the emit is queued there; the
+// io_context is then destroyed without running it. The queued emit owned a reference to
+// the operation's binding: it must release it (ASan reports the leak otherwise).
+BOOST_AUTO_TEST_CASE(an_emit_destroyed_unrun_releases_the_binding)
+{
+    auto [ctx, cancel] = asioctx::with_cancel(asioctx::background());
+    std::weak_ptr<int> handler_state;
+    {
+        asio::io_context ioc;
+        asio::steady_timer timer(ioc, std::chrono::hours(1));
+        auto owned = std::make_shared<int>(0);
+        handler_state = owned;
+        timer.async_wait(asioctx::bind(ctx, [owned](boost::system::error_code) {}));
+        cancel();
+        BOOST_TEST(!handler_state.expired());
+    }
+    BOOST_TEST(handler_state.expired());
+}
 
 BOOST_AUTO_TEST_CASE(handlers_run_on_their_executor_never_inline)
 {

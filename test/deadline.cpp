@@ -79,10 +79,36 @@ BOOST_AUTO_TEST_CASE(cancel_before_deadline_gives_canceled_and_disarms)
     cancel();
     BOOST_TEST((ctx.err() == asioctx::error::canceled));
     BOOST_TEST(pending(ioc) == 0u);
+    BOOST_TEST(armed(ioc)); // disarmed by posted checks, not at once
+    ioc.poll();
     BOOST_TEST(!armed(ioc));
     auto const start = clock_type::now();
     ioc.run(); // must not wait for the hour
     BOOST_TEST((clock_type::now() - start < 10s));
+}
+
+// One deadline after another (a timeout per request): the next finds the timer still
+// armed for the previous one's time and needs no re-arm; it fires early, finds nothing
+// due and re-arms for what is pending.
+BOOST_AUTO_TEST_CASE(a_deadline_derived_after_the_last_one_ended_reuses_the_armed_timer)
+{
+    asio::io_context ioc;
+    {
+        auto [first, cancel_first] = asioctx::with_timeout(ioc.get_executor(), asioctx::background(), 50ms);
+        cancel_first();
+    }
+    auto [second, cancel_second] = asioctx::with_timeout(ioc.get_executor(), asioctx::background(), 1h);
+    ioc.poll(); // the posted check finds a deadline pending: the timer stays armed
+    BOOST_TEST(armed(ioc));
+    auto const start = clock_type::now();
+    ioc.run_for(300ms); // the early wake-up at 50 ms expires nothing
+    BOOST_TEST(!second.done());
+    BOOST_TEST(armed(ioc));
+    BOOST_TEST(pending(ioc) == 1u);
+    BOOST_TEST((clock_type::now() - start >= 250ms)); // the timer wait kept run_for busy
+    cancel_second();
+    ioc.run(); // and now the io_context runs out of work
+    BOOST_TEST(!armed(ioc));
 }
 
 BOOST_AUTO_TEST_CASE(later_deadline_than_parent_arms_no_timer)

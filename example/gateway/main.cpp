@@ -12,6 +12,7 @@
 
 #include <asioctx.hpp>
 #include <asioctx/http/budget.hpp>
+#include <asioctx/http/client.hpp>
 #include <asioctx/http/middleware.hpp>
 #include <asioctx/http/server.hpp>
 #include <asioctx/http/traceparent.hpp>
@@ -32,7 +33,6 @@
 #include <boost/json/serialize.hpp>
 #include <boost/url/parse.hpp>
 
-#include <openssl/evp.h>
 
 #include <atomic>
 #include <chrono>
@@ -53,58 +53,16 @@ namespace {
 
 constexpr char const* demo_secret = "asioctx-demo-secret-do-not-use-in-production!";
 
-// ---- a demo token signer (the library only verifies) --------------------------------
-
-std::string base64url(std::string_view in)
-{
-    std::string out(4 * ((in.size() + 2) / 3), '\0');
-    int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-        reinterpret_cast<unsigned char const*>(in.data()), static_cast<int>(in.size()));
-    out.resize(static_cast<std::size_t>(n));
-    while(!out.empty() && out.back() == '=')
-        out.pop_back();
-    for(auto& c : out)
-        c = c == '+' ? '-' : c == '/' ? '_' : c;
-    return out;
-}
+// ---- a demo token -------------------------------------------------------------------
 
 std::string mint_hs256(std::string const& secret, std::string const& subject)
 {
     auto const exp = std::chrono::duration_cast<std::chrono::seconds>(
         std::chrono::system_clock::now().time_since_epoch() + 1h).count();
-    std::string const signing_input = base64url(R"({"alg":"HS256","typ":"JWT"})") + "." +
-        base64url(R"({"sub":")" + subject + R"(","scope":"demo","exp":)" + std::to_string(exp) + "}");
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    std::size_t len = 0;
-    EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, secret.data(), secret.size(),
-        reinterpret_cast<unsigned char const*>(signing_input.data()), signing_input.size(), mac, sizeof(mac), &len);
-    return signing_input + "." + base64url(std::string_view(reinterpret_cast<char*>(mac), len));
+    return ahttp::jwt_key::hmac(ahttp::jwt_key::algorithm::hs256, secret)
+        .sign(R"({"sub":")" + subject + R"(","scope":"demo","exp":)" + std::to_string(exp) + "}");
 }
 
-// ---- the upstream call (the fetch client of the library will take its place) ---------
-
-// Calls `target` on `upstream` with the request's id, trace context and remaining
-// budget. Every step is bound to `ctx`: when it ends, the operation stops and the stream's
-// destructor closes the socket, which the upstream sees.
-asio::awaitable<bhttp::response<bhttp::string_body>> call_upstream(
-    asioctx::context ctx, tcp::endpoint upstream, std::string target)
-{
-    beast::tcp_stream stream(co_await asio::this_coro::executor);
-    co_await stream.async_connect(upstream, asioctx::bind(ctx, asio::use_awaitable));
-    bhttp::request<bhttp::string_body> req(bhttp::verb::get, target, 11);
-    req.set(bhttp::field::host, "upstream");
-    if(auto id = ahttp::request_id(ctx); !id.empty())
-        req.set("X-Request-ID", id);
-    if(auto tp = ahttp::traceparent(ctx))
-        req.set("traceparent", tp->next_hop().to_string());
-    if(auto deadline = ctx.deadline())
-        req.set("Request-Timeout", ahttp::format_budget(*deadline - std::chrono::steady_clock::now()));
-    co_await bhttp::async_write(stream, req, asioctx::bind(ctx, asio::use_awaitable));
-    beast::flat_buffer buffer;
-    bhttp::response<bhttp::string_body> res;
-    co_await bhttp::async_read(stream, buffer, res, asioctx::bind(ctx, asio::use_awaitable));
-    co_return res;
-}
 
 // ---- the services -----------------------------------------------------------------
 
@@ -148,13 +106,17 @@ ahttp::handler upstream_service(upstream_events& events)
     return ahttp::chain(ahttp::request_ids(), ahttp::deadline_budget(), wait);
 }
 
-ahttp::handler gateway_service(std::string const& secret, tcp::endpoint upstream, ahttp::log_sink log)
+// The upstream is called through the library's fetch client with the request's context:
+// its id, the next hop of its traceparent and its remaining budget go along, and when the
+// context ends (budget spent, client gone) the call stops and its connection closes,
+// which the upstream sees.
+ahttp::handler gateway_service(std::string const& secret, ahttp::client& upstream_client, std::string upstream, ahttp::log_sink log)
 {
     ahttp::jwt_options jwt;
     jwt.keys = {ahttp::jwt_key::hmac(ahttp::jwt_key::algorithm::hs256, secret)};
     ahttp::jwt_verifier verifier(jwt);
 
-    auto routes = [upstream](asioctx::context ctx, ahttp::incoming& in) -> asio::awaitable<ahttp::response> {
+    auto routes = [&upstream_client, upstream](asioctx::context ctx, ahttp::incoming& in) -> asio::awaitable<ahttp::response> {
         auto const target = std::string_view(in.header().target());
         if(target == "/hello")
         {
@@ -168,21 +130,13 @@ ahttp::handler gateway_service(std::string const& secret, tcp::endpoint upstream
             auto ms = query_ms(target);
             if(!ms)
                 co_return ahttp::make_response(in.header(), bhttp::status::bad_request, "ms=N expected\n");
-            std::optional<bhttp::response<bhttp::string_body>> up;
-            try
-            {
-                up = co_await call_upstream(ctx, upstream, "/wait?ms=" + std::to_string(*ms));
-            }
-            catch(boost::system::system_error const&)
-            {
-            }
-            if(!up)
-            {
-                if(ctx.err() == asioctx::error::deadline_exceeded)
-                    co_return ahttp::make_response(in.header(), bhttp::status::gateway_timeout, "budget exhausted upstream\n");
+            auto [ec, up] = co_await upstream_client.async_get(
+                ctx, upstream + "/wait?ms=" + std::to_string(*ms), asio::as_tuple(asio::use_awaitable));
+            if(ec == asioctx::error::deadline_exceeded)
+                co_return ahttp::make_response(in.header(), bhttp::status::gateway_timeout, "budget exhausted upstream\n");
+            if(ec || up.result() != bhttp::status::ok)
                 co_return ahttp::make_response(in.header(), bhttp::status::bad_gateway, "upstream failed\n");
-            }
-            co_return ahttp::make_response(in.header(), bhttp::status::ok, "upstream: " + up->body());
+            co_return ahttp::make_response(in.header(), bhttp::status::ok, "upstream: " + up.body());
         }
         co_return ahttp::make_response(in.header(), bhttp::status::not_found, "not found\n");
     };
@@ -330,33 +284,32 @@ int main(int argc, char** argv)
 
     // The upstream: embedded on a loopback port unless --upstream names one.
     std::optional<ahttp::server> upstream;
-    tcp::endpoint upstream_endpoint;
+    std::string upstream_base = upstream_url;
     if(upstream_url.empty())
     {
         upstream.emplace(ioc.get_executor(), root, upstream_service(events));
         upstream->listen({asio::ip::address_v4::loopback(), 0});
         upstream->async_run(asio::detached);
-        upstream_endpoint = upstream->local_endpoint();
+        upstream_base = "http://127.0.0.1:" + std::to_string(upstream->local_endpoint().port());
     }
     else
     {
         auto url = boost::urls::parse_uri(upstream_url);
-        if(!url || url->scheme() != "http" || url->port().empty())
+        if(!url || (url->scheme() != "http" && url->scheme() != "https") || !url->encoded_path().empty())
         {
-            std::cerr << "gateway: --upstream must be http://HOST:PORT\n";
+            std::cerr << "gateway: --upstream must be http://HOST:PORT (or https://)\n";
             return 2;
         }
-        tcp::resolver resolver(ioc);
-        upstream_endpoint = *resolver.resolve(url->host(), url->port()).begin();
     }
+    ahttp::client upstream_client(ioc.get_executor());
 
     bool const demonstration = !listen;
     ahttp::server gateway(ioc.get_executor(), root,
-        gateway_service(secret, upstream_endpoint,
+        gateway_service(secret, upstream_client, upstream_base,
             [](std::string_view line) { std::cout << "  log: " << line << "\n"; }));
     gateway.listen(listen.value_or(tcp::endpoint(asio::ip::address_v4::loopback(), 0)));
     gateway.async_run(asio::detached);
-    std::cout << "gateway: listening on " << gateway.local_endpoint() << ", upstream " << upstream_endpoint << "\n";
+    std::cout << "gateway: listening on " << gateway.local_endpoint() << ", upstream " << upstream_base << "\n";
 
     asio::signal_set signals(ioc, SIGINT, SIGTERM);
     signals.async_wait([&](error_code ec, int) {

@@ -8,6 +8,8 @@
 
 #include <asioctx/http/middleware.hpp>
 
+#include <array>
+
 namespace asioctx::http {
 
 namespace {
@@ -26,17 +28,18 @@ bool iequals(std::string_view a, std::string_view b) noexcept
 }
 
 // b64token: 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
+// RFC 6750's b64token: 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
 bool is_b64token(std::string_view t) noexcept
 {
+    static constexpr auto allowed = [] {
+        std::array<bool, 256> table{};
+        for(unsigned char c : std::string_view("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/"))
+            table[c] = true;
+        return table;
+    }();
     std::size_t i = 0;
-    for(; i < t.size(); ++i)
-    {
-        char c = t[i];
-        bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-            c == '.' || c == '_' || c == '~' || c == '+' || c == '/';
-        if(!ok)
-            break;
-    }
+    while(i < t.size() && allowed[static_cast<unsigned char>(t[i])])
+        ++i;
     if(i == 0)
         return false;
     for(; i < t.size(); ++i)

@@ -40,6 +40,30 @@ char const* error_text(int ev) noexcept
         return "client disconnected";
     case error::server_shutdown:
         return "server shut down";
+    case error::bad_url:
+        return "not an absolute http or https URL";
+    case error::unsafe_field:
+        return "request field not safe to send";
+    case error::resolve_failed:
+        return "host name did not resolve";
+    case error::connection_refused:
+        return "connection refused";
+    case error::connect_failed:
+        return "connect failed";
+    case error::tls_failed:
+        return "TLS handshake failed";
+    case error::connection_lost:
+        return "connection lost while sending the request";
+    case error::closed_before_response:
+        return "connection closed before the response";
+    case error::closed_mid_body:
+        return "connection closed in the middle of the response";
+    case error::response_too_large:
+        return "response body too large";
+    case error::malformed_response:
+        return "malformed response";
+    case error::too_many_redirects:
+        return "too many redirects";
     }
     return "unknown asioctx.http error";
 }

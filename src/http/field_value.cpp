@@ -23,14 +23,13 @@ bool is_safe_field_value(std::string_view value, std::size_t max_size) noexcept
     return true;
 }
 
-std::string escape_for_log(std::string_view value, std::size_t max_size)
+void append_escaped_for_log(std::string& out, std::string_view value, std::size_t max_size)
 {
     static constexpr char hex[] = "0123456789abcdef";
     bool const cut = value.size() > max_size;
     if(cut)
         value = value.substr(0, max_size);
-    std::string out;
-    out.reserve(value.size() + 8);
+    out.reserve(out.size() + value.size() + 8);
     for(unsigned char c : value)
     {
         if(c == '"' || c == '\\')
@@ -49,6 +48,12 @@ std::string escape_for_log(std::string_view value, std::size_t max_size)
     }
     if(cut)
         out += "...";
+}
+
+std::string escape_for_log(std::string_view value, std::size_t max_size)
+{
+    std::string out;
+    append_escaped_for_log(out, value, max_size);
     return out;
 }
 

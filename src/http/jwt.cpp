@@ -8,7 +8,10 @@
 
 #include <asioctx/http/jwt.hpp>
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/string.hpp>
 #include <boost/json/value.hpp>
 
 #include <openssl/bio.h>
@@ -21,6 +24,9 @@
 #include <openssl/pem.h>
 
 #include <algorithm>
+#include <array>
+#include <atomic>
+#include <cstdint>
 #include <cmath>
 #include <cstdio>
 #include <stdexcept>
@@ -61,24 +67,36 @@ bool base64url_decode(std::string_view in, std::string& out)
 {
     if(in.size() % 4 == 1)
         return false;
-    std::string std_alphabet;
-    std_alphabet.reserve(in.size() + 3);
-    for(char c : in)
+    // Translated to the standard alphabet for EVP_DecodeBlock, in a buffer each thread
+    // reuses: verification runs on every request. 0 marks a byte outside the alphabet.
+    static constexpr auto to_standard = [] {
+        std::array<char, 256> table{};
+        for(int c = 'A'; c <= 'Z'; ++c)
+            table[static_cast<std::size_t>(c)] = static_cast<char>(c);
+        for(int c = 'a'; c <= 'z'; ++c)
+            table[static_cast<std::size_t>(c)] = static_cast<char>(c);
+        for(int c = '0'; c <= '9'; ++c)
+            table[static_cast<std::size_t>(c)] = static_cast<char>(c);
+        table['-'] = '+';
+        table['_'] = '/';
+        return table;
+    }();
+    std::size_t const padding = (4 - in.size() % 4) % 4;
+    thread_local std::string scratch;
+    std::string& translated = scratch;
+    translated.resize(in.size() + padding);
+    char* p = translated.data();
+    for(unsigned char c : in)
     {
-        if((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
-            std_alphabet.push_back(c);
-        else if(c == '-')
-            std_alphabet.push_back('+');
-        else if(c == '_')
-            std_alphabet.push_back('/');
-        else
+        char const t = to_standard[c];
+        if(t == 0)
             return false;
+        *p++ = t;
     }
-    std::size_t const padding = (4 - std_alphabet.size() % 4) % 4;
-    std_alphabet.append(padding, '=');
-    out.resize(std_alphabet.size() / 4 * 3);
+    std::fill_n(p, padding, '=');
+    out.resize(translated.size() / 4 * 3);
     int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-        reinterpret_cast<unsigned char const*>(std_alphabet.data()), static_cast<int>(std_alphabet.size()));
+        reinterpret_cast<unsigned char const*>(translated.data()), static_cast<int>(translated.size()));
     if(n < 0)
         return false;
     out.resize(static_cast<std::size_t>(n) - padding);
@@ -141,10 +159,12 @@ bool numeric_date(boost::json::value const& v, std::chrono::system_clock::time_p
 
 struct jwt_key::material
 {
-    // HMAC: a context keyed once, duplicated per verification (OpenSSL 3 looks the
-    // algorithm up on every EVP_Q_mac call, which costs more than the MAC itself).
+    // HMAC: a context keyed once, the template of each thread's copy (OpenSSL 3 looks
+    // the algorithm up on every EVP_Q_mac call, which costs more than the MAC itself).
     EVP_MAC_CTX* hmac = nullptr;
     pkey_ptr pkey; // RSA or EC public key
+    // Names this key in the per-thread HMAC contexts; never reused, unlike an address.
+    std::uint64_t const id = next_id();
 
     material() = default;
     material(material const&) = delete;
@@ -152,6 +172,13 @@ struct jwt_key::material
     ~material()
     {
         EVP_MAC_CTX_free(hmac);
+    }
+
+private:
+    static std::uint64_t next_id() noexcept
+    {
+        static std::atomic<std::uint64_t> counter{0};
+        return counter.fetch_add(1, std::memory_order_relaxed) + 1;
     }
 };
 
@@ -237,6 +264,49 @@ bool claims::has_scope(std::string_view scope) const noexcept
 
 namespace {
 
+// Each thread's copies of the HMAC keys it last verified with. A copy is re-initialised
+// with the key it holds (EVP_MAC_init with no key) before each use, so verifying neither
+// duplicates nor frees a context. A key no longer in use stays here until evicted or
+// until the thread ends.
+class hmac_contexts
+{
+public:
+    hmac_contexts() = default;
+    hmac_contexts(hmac_contexts const&) = delete;
+    hmac_contexts& operator=(hmac_contexts const&) = delete;
+    ~hmac_contexts()
+    {
+        for(auto& e : entries_)
+            EVP_MAC_CTX_free(e.ctx);
+    }
+
+    // A context keyed with `key` and ready for EVP_MAC_update, or null.
+    EVP_MAC_CTX* keyed(jwt_key::material const& key)
+    {
+        for(auto& e : entries_)
+            if(e.ctx && e.key_id == key.id)
+                return EVP_MAC_init(e.ctx, nullptr, 0, nullptr) ? e.ctx : nullptr;
+        EVP_MAC_CTX* copy = EVP_MAC_CTX_dup(key.hmac); // keyed, not yet updated
+        if(!copy)
+            return nullptr;
+        auto& victim = entries_[next_victim_++ % entries_.size()];
+        EVP_MAC_CTX_free(victim.ctx);
+        victim = {key.id, copy};
+        return copy;
+    }
+
+private:
+    struct entry
+    {
+        std::uint64_t key_id = 0;
+        EVP_MAC_CTX* ctx = nullptr;
+    };
+    std::array<entry, 4> entries_{};
+    std::size_t next_victim_ = 0;
+};
+
+thread_local hmac_contexts thread_hmac_contexts;
+
 // True if `signature` is `key`'s signature of `signed_part`.
 bool signature_verifies(jwt_key::algorithm alg, jwt_key::material const& key, std::string_view signed_part,
     std::string const& signature)
@@ -246,9 +316,8 @@ bool signature_verifies(jwt_key::algorithm alg, jwt_key::material const& key, st
     {
         unsigned char mac[EVP_MAX_MD_SIZE];
         std::size_t mac_len = 0;
-        std::unique_ptr<EVP_MAC_CTX, decltype(&EVP_MAC_CTX_free)> ctx(EVP_MAC_CTX_dup(key.hmac), &EVP_MAC_CTX_free);
-        if(!ctx || !EVP_MAC_update(ctx.get(), data, signed_part.size()) ||
-            !EVP_MAC_final(ctx.get(), mac, &mac_len, sizeof(mac)))
+        EVP_MAC_CTX* ctx = thread_hmac_contexts.keyed(key);
+        if(!ctx || !EVP_MAC_update(ctx, data, signed_part.size()) || !EVP_MAC_final(ctx, mac, &mac_len, sizeof(mac)))
             return false;
         return signature.size() == mac_len && CRYPTO_memcmp(mac, signature.data(), mac_len) == 0;
     }
@@ -309,6 +378,42 @@ jwt_verifier::jwt_verifier(jwt_options options)
 {
 }
 
+std::string base64url_encode(std::string_view bytes)
+{
+    std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0'); // EVP_EncodeBlock adds a NUL
+    int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+        reinterpret_cast<unsigned char const*>(bytes.data()), static_cast<int>(bytes.size()));
+    out.resize(static_cast<std::size_t>(n));
+    while(!out.empty() && out.back() == '=')
+        out.pop_back();
+    for(auto& c : out)
+        c = c == '+' ? '-' : c == '/' ? '_' : c;
+    return out;
+}
+
+std::string jwt_key::sign(std::string_view claims_json, std::string_view header_json) const
+{
+    if(!is_hmac(alg_))
+        throw std::invalid_argument("asioctx::http::jwt_key::sign: a public key only verifies");
+    std::string header;
+    if(header_json.empty())
+    {
+        header = R"({"alg":")" + std::string(alg_name()) + R"(","typ":"JWT")";
+        if(!kid_.empty())
+            header += R"(,"kid":)" + boost::json::serialize(boost::json::string_view(kid_));
+        header += '}';
+        header_json = header;
+    }
+    std::string token = base64url_encode(header_json) + "." + base64url_encode(claims_json);
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    std::size_t mac_len = 0;
+    EVP_MAC_CTX* ctx = thread_hmac_contexts.keyed(*material_);
+    if(!ctx || !EVP_MAC_update(ctx, reinterpret_cast<unsigned char const*>(token.data()), token.size()) ||
+        !EVP_MAC_final(ctx, mac, &mac_len, sizeof(mac)))
+        throw std::runtime_error("asioctx::http::jwt_key::sign: OpenSSL cannot compute the HMAC");
+    return token + "." + base64url_encode(std::string_view(reinterpret_cast<char const*>(mac), mac_len));
+}
+
 result_claims jwt_verifier::verify(std::string_view token, std::chrono::system_clock::time_point now) const
 {
     if(token.size() > options_.max_token_size)
@@ -320,14 +425,18 @@ result_claims jwt_verifier::verify(std::string_view token, std::chrono::system_c
     if(dot2 == token.npos || token.find('.', dot2 + 1) != token.npos || dot1 == 0 || dot2 == dot1 + 1 ||
         dot2 + 1 == token.size())
         return ASIOCTX_HTTP_FAIL(error::token_malformed);
-    std::string header_json, payload_json, signature;
+    // Decoded into buffers each thread reuses (nothing here calls back into user code).
+    thread_local std::string header_json, payload_json, signature;
     if(!base64url_decode(token.substr(0, dot1), header_json) ||
         !base64url_decode(token.substr(dot1 + 1, dot2 - dot1 - 1), payload_json) ||
         !base64url_decode(token.substr(dot2 + 1), signature))
         return ASIOCTX_HTTP_FAIL(error::token_malformed);
 
     boost::system::error_code ec;
-    auto header = boost::json::parse(header_json, ec);
+    // The header is read here and dropped: parsed into a buffer on the stack.
+    unsigned char header_storage[1024];
+    boost::json::monotonic_resource header_memory(header_storage, sizeof(header_storage));
+    auto header = boost::json::parse(header_json, ec, &header_memory);
     if(ec || !header.is_object())
         return ASIOCTX_HTTP_FAIL(error::token_malformed);
     auto const& h = header.get_object();

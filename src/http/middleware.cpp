@@ -13,7 +13,7 @@
 
 #include <boost/system/system_error.hpp>
 
-#include <cstdio>
+#include <charconv>
 
 namespace asioctx::http {
 
@@ -29,6 +29,26 @@ response unauthorized(request_header const& req, bool invalid_token)
     auto res = make_response(req, bhttp::status::unauthorized, "unauthorized\n");
     res.set(bhttp::field::www_authenticate, invalid_token ? "Bearer error=\"invalid_token\"" : "Bearer");
     return res;
+}
+
+// Runs `next` under a deadline `budget` from now; the cancel handle lives as long as the call.
+asio::awaitable<response> within_budget(handler const& next, context ctx, std::chrono::nanoseconds budget, incoming& in)
+{
+    auto [bounded, cancel] = with_timeout(ctx, budget);
+    co_return co_await next(bounded, in);
+}
+
+void append_number(std::string& out, long long n)
+{
+    char digits[24];
+    auto const end = std::to_chars(digits, digits + sizeof(digits), n).ptr;
+    out.append(digits, end);
+}
+
+// An awaitable that completes with `res`: for layers that answer without awaiting.
+asio::awaitable<response> answer(response res)
+{
+    co_return res;
 }
 
 } // namespace
@@ -76,18 +96,20 @@ claims const* request_claims(context const& ctx) noexcept
 middleware bearer_auth(token_verifier verify)
 {
     return [verify](handler next) -> handler {
+        // Not a coroutine: the checks need only the header, so on success the next
+        // handler's awaitable is returned as it is, without a frame of this layer's own.
         return [verify, next](context ctx, incoming& in) -> asio::awaitable<response> {
             auto const& h = in.header();
             auto it = h.find(bhttp::field::authorization);
             if(it == h.end())
-                co_return unauthorized(h, false);
+                return answer(unauthorized(h, false));
             auto token = bearer_token(it->value());
             if(!token)
-                co_return unauthorized(h, true);
+                return answer(unauthorized(h, true));
             auto verified = verify(*token);
             if(!verified)
-                co_return unauthorized(h, true); // the reason stays on the server
-            co_return co_await next(with_claims(ctx, std::move(*verified)), in);
+                return answer(unauthorized(h, true)); // the reason stays on the server
+            return next(with_claims(ctx, std::move(*verified)), in);
         };
     };
 }
@@ -100,14 +122,14 @@ middleware require_scope(std::string scope)
         return [scope, next](context ctx, incoming& in) -> asio::awaitable<response> {
             auto c = request_claims(ctx);
             if(!c)
-                co_return unauthorized(in.header(), false);
+                return answer(unauthorized(in.header(), false));
             if(!c->has_scope(scope))
             {
                 auto res = make_response(in.header(), bhttp::status::forbidden, "forbidden\n");
                 res.set(bhttp::field::www_authenticate, "Bearer error=\"insufficient_scope\", scope=\"" + scope + "\"");
-                co_return res;
+                return answer(std::move(res));
             }
-            co_return co_await next(ctx, in);
+            return next(std::move(ctx), in);
         };
     };
 }
@@ -115,6 +137,7 @@ middleware require_scope(std::string scope)
 middleware deadline_budget(budget_options options)
 {
     return [options](handler next) -> handler {
+        // Not a coroutine unless a budget applies: a request without one costs a lookup.
         return [options, next](context ctx, incoming& in) -> asio::awaitable<response> {
             auto const& h = in.header();
             if(auto it = h.find(options.header); it != h.end())
@@ -122,11 +145,10 @@ middleware deadline_budget(budget_options options)
                 if(auto budget = parse_budget(it->value()))
                 {
                     auto const limit = std::chrono::duration_cast<std::chrono::nanoseconds>(options.max);
-                    auto [bounded, cancel] = with_timeout(ctx, (std::min)(*budget, limit));
-                    co_return co_await next(bounded, in);
+                    return within_budget(next, std::move(ctx), (std::min)(*budget, limit), in);
                 }
             }
-            co_return co_await next(ctx, in);
+            return next(std::move(ctx), in);
         };
     };
 }
@@ -162,13 +184,29 @@ middleware access_log(log_sink sink)
             auto write = [&](unsigned status) {
                 auto const us = std::chrono::duration_cast<std::chrono::microseconds>(
                     std::chrono::steady_clock::now() - start).count();
-                char duration[32];
-                std::snprintf(duration, sizeof(duration), "%.3f", static_cast<double>(us) / 1000.0);
-                std::string line = "id=" + escape_for_log(request_id(ctx)) + " method=" +
-                    escape_for_log(h.method_string(), 32) + " target=\"" + escape_for_log(h.target()) +
-                    "\" status=" + std::to_string(status) + " duration_ms=" + duration;
+                std::string line;
+                line.reserve(96 + h.target().size());
+                line += "id=";
+                append_escaped_for_log(line, request_id(ctx));
+                line += " method=";
+                append_escaped_for_log(line, h.method_string(), 32);
+                line += " target=\"";
+                append_escaped_for_log(line, h.target());
+                line += "\" status=";
+                append_number(line, status);
+                line += " duration_ms=";
+                append_number(line, us / 1000);
+                line += '.';
+                auto const fraction = us % 1000;
+                line += static_cast<char>('0' + fraction / 100);
+                line += static_cast<char>('0' + fraction / 10 % 10);
+                line += static_cast<char>('0' + fraction % 10);
                 if(auto cause = asioctx::cause(ctx))
-                    line += " cause=\"" + escape_for_log(cause.message()) + "\"";
+                {
+                    line += " cause=\"";
+                    append_escaped_for_log(line, cause.message());
+                    line += '"';
+                }
                 sink(line);
             };
             std::exception_ptr failure;

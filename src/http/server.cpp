@@ -14,6 +14,7 @@
 #include <asioctx/after_func.hpp>
 #include <asioctx/bind.hpp>
 #include <asioctx/cancel.hpp>
+#include <asioctx/deadline.hpp>
 #include <asioctx/executor.hpp>
 #include <asioctx/group.hpp>
 #include <asioctx/http/error.hpp>
@@ -31,7 +32,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -73,19 +73,6 @@ error_code shutdown_cause() noexcept
     return make_error_code(error::server_shutdown, &loc);
 }
 
-error_code disconnect_cause() noexcept
-{
-    static constexpr auto loc = BOOST_CURRENT_LOCATION;
-    return make_error_code(error::client_disconnected, &loc);
-}
-
-bool is_bad_request(error_code const& ec) noexcept
-{
-    // Beast's parse errors, apart from a peer that simply went away.
-    return ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category() &&
-        ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
-}
-
 } // namespace
 
 struct server::state
@@ -122,130 +109,6 @@ struct server::state
 
 namespace {
 
-// The request as the handler sees it, and the background read that notices the client
-// leaving. Lives in the connection's coroutine frame; everything runs on its strand.
-template<class Stream>
-class request_state final : public incoming
-{
-public:
-    request_state(Stream& stream, beast::flat_buffer& buffer,
-        bhttp::request_parser<bhttp::string_body>& parser, context ctx, cancel_handle& cancel,
-        server_options const& options, std::string const& peer, asio::any_io_executor strand)
-        : stream_(stream)
-        , buffer_(buffer)
-        , parser_(parser)
-        , ctx_(std::move(ctx))
-        , cancel_(cancel)
-        , options_(options)
-        , peer_(peer)
-        , strand_(std::move(strand))
-        , watch_done_(strand_)
-    {
-    }
-
-    request_header const& header() const noexcept override
-    {
-        return parser_.get().base();
-    }
-
-    std::string const& peer() const noexcept override
-    {
-        return peer_;
-    }
-
-    asio::awaitable<std::string_view> body() override
-    {
-        if(!parser_.is_done())
-        {
-            if(body_error_)
-                throw boost::system::system_error(body_error_);
-            beast::get_lowest_layer(stream_).expires_after(options_.body_timeout);
-            auto [ec, n] = co_await bhttp::async_read(
-                stream_, buffer_, parser_, asioctx::bind(ctx_, asio::as_tuple(asio::use_awaitable)));
-            beast::get_lowest_layer(stream_).expires_never();
-            if(ec)
-            {
-                body_error_ = ec;
-                throw boost::system::system_error(ec);
-            }
-            start_watch();
-        }
-        co_return std::string_view(parser_.get().body());
-    }
-
-    bool body_complete() const noexcept
-    {
-        return parser_.is_done();
-    }
-
-    error_code const& body_error() const noexcept
-    {
-        return body_error_;
-    }
-
-    bool disconnected() const noexcept
-    {
-        return disconnected_;
-    }
-
-    // The client is watched from the moment the request is complete: one small read in
-    // the background. End-of-stream or an error cancels the request's context; bytes
-    // (a pipelined request) are kept for the next request and end the watch.
-    void start_watch()
-    {
-        if(watching_ || pipelined_)
-            return;
-        auto const room = buffer_.max_size() - buffer_.size();
-        if(room == 0)
-            return;
-        watching_ = true;
-        stream_.async_read_some(buffer_.prepare((std::min)(room, std::size_t(512))),
-            asio::bind_cancellation_slot(watch_signal_.slot(),
-                asio::bind_executor(strand_, [this](error_code ec, std::size_t n) {
-                    if(!ec)
-                    {
-                        buffer_.commit(n);
-                        pipelined_ = true;
-                    }
-                    else if(ec != asio::error::operation_aborted)
-                    {
-                        disconnected_ = true;
-                        cancel_(disconnect_cause());
-                    }
-                    watching_ = false;
-                    watch_done_.cancel();
-                })));
-    }
-
-    // Ends the watch and waits for its read to complete (it refers to this object).
-    asio::awaitable<void> stop_watch()
-    {
-        if(watching_)
-            watch_signal_.emit(asio::cancellation_type::terminal);
-        while(watching_)
-        {
-            watch_done_.expires_at(asio::steady_timer::time_point::max());
-            co_await watch_done_.async_wait(asio::as_tuple(asio::use_awaitable));
-        }
-    }
-
-private:
-    Stream& stream_;
-    beast::flat_buffer& buffer_;
-    bhttp::request_parser<bhttp::string_body>& parser_;
-    context ctx_;
-    cancel_handle& cancel_;
-    server_options const& options_;
-    std::string const& peer_;
-    asio::any_io_executor strand_;
-    asio::steady_timer watch_done_;
-    asio::cancellation_signal watch_signal_;
-    error_code body_error_;
-    bool watching_ = false;
-    bool pipelined_ = false;
-    bool disconnected_ = false;
-};
-
 std::string peer_of(tcp::socket const& s)
 {
     error_code ec;
@@ -257,111 +120,26 @@ std::string peer_of(tcp::socket const& s)
     return out.str();
 }
 
-// Writes a final response on a connection about to close.
-template<class Stream>
-asio::awaitable<void> reply_and_close(Stream& stream, bhttp::status status, std::string text,
-    server_options const& options)
-{
-    request_header req;
-    req.version(11);
-    auto res = make_response(req, status, std::move(text));
-    res.keep_alive(false);
-    beast::get_lowest_layer(stream).expires_after(options.write_timeout);
-    co_await bhttp::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
-}
-
-// The request loop of one connection, plain or TLS.
-template<class Stream>
-asio::awaitable<void> serve_requests(server::state& st, Stream& stream, std::string const& peer)
-{
-    auto const& options = st.options;
-    auto const strand = co_await asio::this_coro::executor;
-    auto& tcp_layer = beast::get_lowest_layer(stream);
-    // Room for one header plus what a client may send ahead: pipelining is bounded.
-    beast::flat_buffer buffer(options.header_limit + options.pipeline_limit);
-    bool first = true;
-    for(;;)
-    {
-        bhttp::request_parser<bhttp::string_body> parser;
-        parser.header_limit(static_cast<std::uint32_t>((std::min<std::size_t>)(options.header_limit, UINT32_MAX)));
-        parser.body_limit(options.body_limit);
-        // Armed once for the whole header: a client sending a byte at a time gains nothing.
-        tcp_layer.expires_after(first ? options.header_timeout : options.idle_timeout);
-        auto [ec, n] = co_await bhttp::async_read_header(
-            stream, buffer, parser, asioctx::bind(st.accept_ctx, asio::as_tuple(asio::use_awaitable)));
-        tcp_layer.expires_never();
-        first = false;
-        if(ec)
-        {
-            if(ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow)
-                co_await reply_and_close(stream, bhttp::status::request_header_fields_too_large,
-                    "request header too large\n", options);
-            else if(ec == bhttp::error::body_limit) // a Content-Length over the limit
-                co_await reply_and_close(stream, bhttp::status::payload_too_large, "request body too large\n", options);
-            else if(is_bad_request(ec))
-                co_await reply_and_close(stream, bhttp::status::bad_request, "bad request\n", options);
-            co_return; // otherwise: the client left, a deadline passed, or the server stops
-        }
-
-        auto [ctx, cancel] = with_cancel(st.requests_ctx);
-        request_state<Stream> req(stream, buffer, parser, ctx, cancel, options, peer, strand);
-        if(parser.is_done())
-            req.start_watch();
-        std::optional<response> res;
-        try
-        {
-            res.emplace(co_await st.h(ctx, req));
-        }
-        catch(...)
-        {
-            // Below: 413 for an oversized body, 500 for anything else.
-        }
-        co_await req.stop_watch();
-        if(req.disconnected())
-            co_return;
-        if(!res)
-        {
-            if(req.body_error() == bhttp::error::body_limit)
-            {
-                co_await reply_and_close(stream, bhttp::status::payload_too_large, "request body too large\n", options);
-                co_return;
-            }
-            res.emplace(make_response(parser.get().base(), bhttp::status::internal_server_error, "internal error\n"));
-        }
-        // A body the handler did not read is still on the wire: the connection cannot
-        // carry another request.
-        bool const keep = parser.get().keep_alive() && req.body_complete() && !st.accept_ctx.done();
-        res->keep_alive(keep);
-        res->prepare_payload();
-        tcp_layer.expires_after(options.write_timeout);
-        auto [wec, wn] = co_await bhttp::async_write(stream, *res, asio::as_tuple(asio::use_awaitable));
-        tcp_layer.expires_never();
-        if(wec || !keep)
-            co_return;
-    }
-}
-
 asio::awaitable<void> serve_connection(std::shared_ptr<server::state> st, tcp::socket socket)
 {
     std::string const peer = peer_of(socket);
     error_code ignored;
     if(!st->tls)
     {
-        beast::tcp_stream stream(std::move(socket));
-        co_await serve_requests(*st, stream, peer);
-        stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-        stream.socket().close(ignored);
+        co_await serve_session(socket, st->accept_ctx, st->requests_ctx, st->h, st->options, peer);
+        socket.shutdown(tcp::socket::shutdown_send, ignored);
+        socket.close(ignored);
         co_return;
     }
-    beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), *st->tls);
-    // The handshake is part of the first request's header deadline.
-    beast::get_lowest_layer(stream).expires_after(st->options.header_timeout);
+    auto const ex = co_await asio::this_coro::executor;
+    beast::ssl_stream<tcp::socket> stream(std::move(socket), *st->tls);
+    // The handshake is part of the first request's header deadline, and ends with the server.
     // (Beast 1.81's ssl_stream takes only tokens with a return_type: no as_tuple.)
     bool handshaken = false;
     try
     {
-        co_await stream.async_handshake(
-            asio::ssl::stream_base::server, asioctx::bind(st->accept_ctx, asio::use_awaitable));
+        auto deadline = with_timeout(ex, st->accept_ctx, st->options.header_timeout);
+        co_await stream.async_handshake(asio::ssl::stream_base::server, asioctx::bind(deadline.ctx, asio::use_awaitable));
         handshaken = true;
     }
     catch(boost::system::system_error const&)
@@ -369,17 +147,17 @@ asio::awaitable<void> serve_connection(std::shared_ptr<server::state> st, tcp::s
     }
     if(handshaken)
     {
-        co_await serve_requests(*st, stream, peer);
-        beast::get_lowest_layer(stream).expires_after(st->options.write_timeout);
+        co_await serve_session(stream, st->accept_ctx, st->requests_ctx, st->h, st->options, peer);
         try
         {
-            co_await stream.async_shutdown(asio::use_awaitable);
+            auto deadline = with_timeout(ex, background(), st->options.write_timeout);
+            co_await stream.async_shutdown(asioctx::bind(deadline.ctx, asio::use_awaitable));
         }
         catch(boost::system::system_error const&)
         {
         }
     }
-    beast::get_lowest_layer(stream).socket().close(ignored);
+    stream.next_layer().close(ignored);
 }
 
 } // namespace

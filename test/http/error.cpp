@@ -3,6 +3,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <set>
 #include <string>
 
 BOOST_AUTO_TEST_SUITE(http_error)
@@ -19,6 +20,15 @@ BOOST_AUTO_TEST_CASE(category_and_messages)
         BOOST_TEST(code.message() != "unknown asioctx.http error", e);
         BOOST_TEST(code.message().find("token") != std::string::npos, e);
     }
+    // Each client error has a message of its own.
+    std::set<std::string> messages;
+    for(int e = static_cast<int>(error::bad_url); e <= static_cast<int>(error::too_many_redirects); ++e)
+    {
+        boost::system::error_code code(e, asioctx::http::error_category());
+        BOOST_TEST(code.message() != "unknown asioctx.http error", e);
+        messages.insert(code.message());
+    }
+    BOOST_TEST(messages.size() == static_cast<std::size_t>(error::too_many_redirects) - static_cast<std::size_t>(error::bad_url) + 1);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -6,6 +6,8 @@
 #include <boost/json/value.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <openssl/evp.h>
+
 #include <atomic>
 #include <cstdlib>
 #include <thread>
@@ -133,6 +135,60 @@ BOOST_AUTO_TEST_CASE(pyjwt_vectors)
         ++checked;
     }
     BOOST_TEST(checked >= 30u);
+}
+
+BOOST_AUTO_TEST_CASE(base64url_encoding)
+{
+    using asioctx::http::base64url_encode;
+    BOOST_TEST(base64url_encode("") == "");
+    BOOST_TEST(base64url_encode("f") == "Zg");
+    BOOST_TEST(base64url_encode("fo") == "Zm8");
+    BOOST_TEST(base64url_encode("foo") == "Zm9v");
+    BOOST_TEST(base64url_encode("\xfb\xff\xbf") == "-_-_"); // the URL alphabet, no padding
+}
+
+// RFC 7515 appendix A.1: the HS256 example, header and payload byte for byte.
+BOOST_AUTO_TEST_CASE(signing_matches_rfc7515_a1)
+{
+    // The JWK's "k", base64url-decoded.
+    std::string const k = "AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow";
+    std::string std_alphabet = k;
+    for(auto& c : std_alphabet)
+        c = c == '-' ? '+' : c == '_' ? '/' : c;
+    std_alphabet += "==";
+    std::string secret(std_alphabet.size() / 4 * 3, '\0');
+    int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(secret.data()),
+        reinterpret_cast<unsigned char const*>(std_alphabet.data()), static_cast<int>(std_alphabet.size()));
+    secret.resize(static_cast<std::size_t>(n) - 2);
+    BOOST_REQUIRE_EQUAL(secret.size(), 64u);
+    auto key = jwt_key::hmac(jwt_key::algorithm::hs256, secret);
+    auto token = key.sign("{\"iss\":\"joe\",\r\n \"exp\":1300819380,\r\n \"http://example.com/is_root\":true}",
+        "{\"typ\":\"JWT\",\r\n \"alg\":\"HS256\"}");
+    BOOST_TEST(token ==
+        "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9"
+        ".eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ"
+        ".dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk");
+}
+
+BOOST_AUTO_TEST_CASE(signed_tokens_verify_and_name_their_key)
+{
+    auto key = jwt_key::hmac(jwt_key::algorithm::hs384, std::string(48, 'k'), "key-1");
+    asioctx::http::jwt_options o;
+    o.keys = {key};
+    asioctx::http::jwt_verifier verifier(o);
+    auto const exp = std::chrono::duration_cast<std::chrono::seconds>(
+        (std::chrono::system_clock::now() + std::chrono::hours(1)).time_since_epoch()).count();
+    auto token = key.sign(R"({"sub":"svc","exp":)" + std::to_string(exp) + "}");
+    auto header = token.substr(0, token.find('.'));
+    BOOST_TEST(header == asioctx::http::base64url_encode(R"({"alg":"HS384","typ":"JWT","kid":"key-1"})"));
+    auto claims = verifier(token);
+    BOOST_REQUIRE(claims.has_value());
+    BOOST_TEST(claims->subject == "svc");
+    // Signing twice on one thread reuses the thread's context: same token, still valid.
+    BOOST_TEST(key.sign(R"({"sub":"svc","exp":)" + std::to_string(exp) + "}") == token);
+    BOOST_TEST(verifier(token).has_value());
+    auto public_only = jwt_key::public_pem(jwt_key::algorithm::es256, key_text("ec_public_pem"));
+    BOOST_CHECK_THROW(public_only.sign("{}"), std::invalid_argument);
 }
 
 BOOST_AUTO_TEST_CASE(scopes_from_scp_and_scope)

@@ -5,6 +5,9 @@
 #include <asioctx/http/server.hpp>
 #include <asioctx/sleep.hpp>
 
+#include "certificate.hpp"
+#include "servers.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -20,9 +23,6 @@
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/test/unit_test.hpp>
 
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
 
 #include <atomic>
 #include <chrono>
@@ -40,35 +40,6 @@ using boost::system::error_code;
 using clock_type = std::chrono::steady_clock;
 
 namespace {
-
-// A server on a loopback port, run by one background thread until destroyed.
-struct test_server
-{
-    asio::io_context ioc;
-    std::optional<asioctx::http::server> srv;
-    std::atomic<bool> finished{false};
-    std::thread thread;
-
-    explicit test_server(asioctx::http::handler h, asioctx::http::server_options o = {},
-        asioctx::context parent = asioctx::background())
-    {
-        srv.emplace(ioc.get_executor(), parent, std::move(h), o);
-        srv->listen({asio::ip::address_v4::loopback(), 0});
-        srv->async_run([this](std::exception_ptr) { finished = true; });
-        thread = std::thread([this] { ioc.run(); });
-    }
-
-    ~test_server()
-    {
-        srv->stop();
-        thread.join();
-    }
-
-    unsigned short port() const
-    {
-        return srv->local_endpoint().port();
-    }
-};
 
 // A blocking client on its own io_context.
 struct client
@@ -113,36 +84,6 @@ struct client
     }
 };
 
-// A self-signed certificate for "localhost" and its key, as PEM, made with OpenSSL.
-std::pair<std::string, std::string> self_signed_localhost()
-{
-    EVP_PKEY* key = EVP_EC_gen("P-256");
-    X509* cert = X509_new();
-    X509_set_version(cert, 2);
-    ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
-    X509_gmtime_adj(X509_getm_notBefore(cert), -60);
-    X509_gmtime_adj(X509_getm_notAfter(cert), 3600);
-    X509_set_pubkey(cert, key);
-    X509_NAME* name = X509_get_subject_name(cert);
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<unsigned char const*>("localhost"), -1, -1, 0);
-    X509_set_issuer_name(cert, name);
-    X509_sign(cert, key, EVP_sha256());
-    auto pem = [](auto write) {
-        BIO* bio = BIO_new(BIO_s_mem());
-        write(bio);
-        char* data = nullptr;
-        long len = BIO_get_mem_data(bio, &data);
-        std::string out(data, static_cast<std::size_t>(len));
-        BIO_free(bio);
-        return out;
-    };
-    auto cert_pem = pem([&](BIO* b) { PEM_write_bio_X509(b, cert); });
-    auto key_pem = pem([&](BIO* b) { PEM_write_bio_PrivateKey(b, key, nullptr, nullptr, 0, nullptr, nullptr); });
-    X509_free(cert);
-    EVP_PKEY_free(key);
-    return {cert_pem, key_pem};
-}
-
 asioctx::http::handler hello()
 {
     return [](asioctx::context, asioctx::http::incoming& in) -> asio::awaitable<asioctx::http::response> {
@@ -156,7 +97,7 @@ BOOST_AUTO_TEST_SUITE(http_server)
 
 BOOST_AUTO_TEST_CASE(serves_keep_alive_requests)
 {
-    test_server s(hello());
+    test::test_server s(hello());
     client c(s.port());
     auto r1 = c.get("/a");
     BOOST_TEST(r1.result_int() == 200);
@@ -173,7 +114,7 @@ BOOST_AUTO_TEST_CASE(disconnect_cancels_the_handler)
 {
     std::promise<std::pair<error_code, error_code>> seen;
     std::promise<void> started;
-    test_server s([&](asioctx::context ctx, asioctx::http::incoming& in) -> asio::awaitable<asioctx::http::response> {
+    test::test_server s([&](asioctx::context ctx, asioctx::http::incoming& in) -> asio::awaitable<asioctx::http::response> {
         started.set_value();
         auto [ec] = co_await asioctx::async_sleep(ctx, 30s, asio::as_tuple(asio::use_awaitable));
         seen.set_value({ec, asioctx::cause(ctx)});
@@ -198,7 +139,7 @@ BOOST_AUTO_TEST_CASE(disconnect_cancels_the_handler)
 BOOST_AUTO_TEST_CASE(pipelined_bytes_are_not_a_disconnect)
 {
     std::atomic<int> cancelled{0};
-    test_server s([&](asioctx::context ctx, asioctx::http::incoming& in) -> asio::awaitable<asioctx::http::response> {
+    test::test_server s([&](asioctx::context ctx, asioctx::http::incoming& in) -> asio::awaitable<asioctx::http::response> {
         auto [ec] = co_await asioctx::async_sleep(ctx, 20ms, asio::as_tuple(asio::use_awaitable));
         if(ec)
             ++cancelled;
@@ -218,7 +159,7 @@ BOOST_AUTO_TEST_CASE(bad_requests_get_4xx_and_close)
     asioctx::http::server_options o;
     o.header_limit = 1024;
     o.body_limit = 16;
-    test_server s(hello(), o);
+    test::test_server s(hello(), o);
     {
         client c(s.port());
         c.send_raw("NOT HTTP AT ALL\r\n\r\n");
@@ -244,7 +185,7 @@ BOOST_AUTO_TEST_CASE(chunked_body_over_the_limit_gets_413)
 {
     asioctx::http::server_options o;
     o.body_limit = 8;
-    test_server s([](asioctx::context, asioctx::http::incoming& in) -> asio::awaitable<asioctx::http::response> {
+    test::test_server s([](asioctx::context, asioctx::http::incoming& in) -> asio::awaitable<asioctx::http::response> {
         auto body = co_await in.body();
         co_return asioctx::http::make_response(in.header(), bhttp::status::ok, std::string(body));
     }, o);
@@ -256,7 +197,7 @@ BOOST_AUTO_TEST_CASE(chunked_body_over_the_limit_gets_413)
 
 BOOST_AUTO_TEST_CASE(body_is_read_on_demand)
 {
-    test_server s([](asioctx::context, asioctx::http::incoming& in) -> asio::awaitable<asioctx::http::response> {
+    test::test_server s([](asioctx::context, asioctx::http::incoming& in) -> asio::awaitable<asioctx::http::response> {
         auto body = co_await in.body();
         co_return asioctx::http::make_response(in.header(), bhttp::status::ok, "got " + std::string(body));
     });
@@ -272,7 +213,7 @@ BOOST_AUTO_TEST_CASE(slow_header_is_cut_off)
 {
     asioctx::http::server_options o;
     o.header_timeout = 200ms;
-    test_server s(hello(), o);
+    test::test_server s(hello(), o);
     client c(s.port());
     auto const start = clock_type::now();
     for(int i = 0; i < 3; ++i)
@@ -288,7 +229,7 @@ BOOST_AUTO_TEST_CASE(slow_header_is_cut_off)
 
 BOOST_AUTO_TEST_CASE(throwing_handler_gets_500_and_the_connection_stays)
 {
-    test_server s([](asioctx::context, asioctx::http::incoming& in) -> asio::awaitable<asioctx::http::response> {
+    test::test_server s([](asioctx::context, asioctx::http::incoming& in) -> asio::awaitable<asioctx::http::response> {
         if(in.header().target() == "/throw")
             throw std::runtime_error("boom");
         co_return asioctx::http::make_response(in.header(), bhttp::status::ok, "fine");
@@ -305,7 +246,7 @@ BOOST_AUTO_TEST_CASE(shutdown_drains_in_flight_requests)
     asioctx::http::server_options o;
     o.shutdown_grace = 5s;
     std::promise<void> started;
-    auto s = std::make_unique<test_server>(
+    auto s = std::make_unique<test::test_server>(
         [&](asioctx::context ctx, asioctx::http::incoming& in) -> asio::awaitable<asioctx::http::response> {
             if(in.header().target() == "/slow")
             {
@@ -335,7 +276,7 @@ BOOST_AUTO_TEST_CASE(shutdown_cancels_after_the_grace_period)
     o.shutdown_grace = 50ms;
     std::promise<void> started;
     std::promise<error_code> cause;
-    auto s = std::make_unique<test_server>(
+    auto s = std::make_unique<test::test_server>(
         [&](asioctx::context ctx, asioctx::http::incoming& in) -> asio::awaitable<asioctx::http::response> {
             started.set_value();
             co_await asioctx::async_sleep(ctx, 30s, asio::as_tuple(asio::use_awaitable));
@@ -374,7 +315,7 @@ BOOST_AUTO_TEST_CASE(parent_cancellation_stops_the_server)
 // The same server over TLS: the client verifies the certificate and the host name.
 BOOST_AUTO_TEST_CASE(serves_over_tls)
 {
-    auto [cert, key] = self_signed_localhost();
+    auto [cert, key] = test::self_signed_localhost();
     asio::ssl::context server_tls(asio::ssl::context::tls_server);
     server_tls.use_certificate_chain(asio::buffer(cert));
     server_tls.use_private_key(asio::buffer(key), asio::ssl::context::pem);

@@ -16,6 +16,7 @@
 #include <boost/asio/recycling_allocator.hpp>
 
 #include <atomic>
+#include <utility>
 #include <thread>
 
 namespace asioctx::detail {
@@ -142,23 +143,54 @@ public:
     }
 
     // From whatever thread cancelled, with no lock held: hop to the operation's executor.
+    // The hop holds a reference that its destruction releases, so that an emit destroyed
+    // unrun (its io_context shut down) leaks nothing.
     void fire(boost::system::error_code const&, boost::system::error_code const&) noexcept override
     {
         add_ref();
+        held self(this);
         try
         {
-            boost::asio::dispatch(ex_, [this] {
-                emit_from_context();
-                release();
-            });
+            boost::asio::dispatch(ex_, [self = std::move(self)] { self.get()->emit_from_context(); });
         }
         catch(...)
         {
-            release();
+            // `self` (moved from or not) released the reference.
         }
     }
 
 private:
+    // One reference to a binding, released on destruction.
+    class held
+    {
+    public:
+        explicit held(executor_binding* b) noexcept
+            : b_(b)
+        {
+        }
+
+        held(held&& other) noexcept
+            : b_(std::exchange(other.b_, nullptr))
+        {
+        }
+
+        held& operator=(held&&) = delete;
+
+        ~held()
+        {
+            if(b_)
+                b_->release();
+        }
+
+        executor_binding* get() const noexcept
+        {
+            return b_;
+        }
+
+    private:
+        executor_binding* b_;
+    };
+
     Executor ex_;
 };
 

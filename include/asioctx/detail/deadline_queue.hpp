@@ -26,8 +26,8 @@ namespace asioctx::detail {
 // All pending deadlines of one execution context, in a binary heap, served by one
 // steady_timer armed for the earliest. Deriving a deadline is a heap insertion (the
 // timer is re-armed only when the new deadline is the earliest); cancelling one is a
-// heap removal (the timer is cancelled only when nothing is left, so that an idle
-// io_context can run out of work).
+// heap removal (the timer is cancelled only when nothing is left, by a posted check that
+// has seen the queue stay unused, so that an idle io_context can run out of work).
 class deadline_queue : public std::enable_shared_from_this<deadline_queue>
 {
 public:
@@ -53,6 +53,9 @@ public:
 private:
     void arm(steady_time when);
     void on_timer(std::uint64_t generation, boost::system::error_code const& ec);
+    void post_disarm_check();
+    void disarm() noexcept;
+    void disarm_if_idle() noexcept;
     void heap_erase(std::size_t i) noexcept;
     void sift_up(std::size_t i) noexcept;
     void sift_down(std::size_t i) noexcept;
@@ -74,6 +77,10 @@ private:
     std::optional<boost::asio::steady_timer> timer_;
     steady_time armed_at_ = steady_time::max();
     std::uint64_t generation_ = 0;
+    std::uint64_t inserts_ = 0;          // deadlines ever queued
+    std::uint64_t inserts_at_check_ = 0; // ... when the pending disarm check was posted
+    int quiet_checks_ = 0;               // checks in a row that saw no new deadline
+    bool disarm_posted_ = false;
     bool closed_ = false;
 };
 

@@ -63,6 +63,33 @@ enum class error
     /// The cause of a request context's cancellation: the server shut down and the
     /// request outlived the grace period.
     server_shutdown,
+
+    /// A fetch's URL is not an absolute `http` or `https` URL with a host.
+    bad_url = 200,
+    /// A field of the request to send has a name or value with CR, LF, NUL or another
+    /// byte no header may carry.
+    unsafe_field,
+    /// The host name did not resolve.
+    resolve_failed,
+    /// Every address of the host refused the connection.
+    connection_refused,
+    /// Connecting failed otherwise (unreachable, reset during the connect, ...).
+    connect_failed,
+    /// The TLS handshake failed: an untrusted certificate, a host name that does not
+    /// match, or no common protocol.
+    tls_failed,
+    /// The connection failed while the request was written.
+    connection_lost,
+    /// The server closed the connection before a response began.
+    closed_before_response,
+    /// The server closed the connection in the middle of a response.
+    closed_mid_body,
+    /// The response body is larger than the client's limit.
+    response_too_large,
+    /// The response is not HTTP/1.1 Beast can parse, or its header is too large.
+    malformed_response,
+    /// More redirects than the client follows.
+    too_many_redirects,
 };
 
 namespace detail {

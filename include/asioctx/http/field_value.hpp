@@ -28,6 +28,9 @@ ASIOCTX_HTTP_DECL bool is_safe_field_value(std::string_view value, std::size_t m
 */
 ASIOCTX_HTTP_DECL std::string escape_for_log(std::string_view value, std::size_t max_size = 256);
 
+/// `escape_for_log(value, max_size)` appended to `out`, for log lines built in one buffer.
+ASIOCTX_HTTP_DECL void append_escaped_for_log(std::string& out, std::string_view value, std::size_t max_size = 256);
+
 } // namespace asioctx::http
 
 #endif

@@ -76,6 +76,14 @@ public:
     /// The JWS name of the algorithm: "HS256", "RS256", ...
     ASIOCTX_HTTP_DECL std::string_view alg_name() const noexcept;
 
+    /** A JWS compact token of `claims_json`, signed with this HMAC key: for calls between
+        one's own services, tests and demos. The header is `{"alg":"HS256","typ":"JWT"}`
+        (the key's algorithm, and its `kid` when it has one) unless `header_json` is given,
+        which is used as it is. The JSON is not checked. Throws `std::invalid_argument` for
+        a public key (verifying only) and `std::runtime_error` if OpenSSL fails.
+    */
+    ASIOCTX_HTTP_DECL std::string sign(std::string_view claims_json, std::string_view header_json = {}) const;
+
     struct material;
 
 private:
@@ -86,6 +94,9 @@ private:
     std::shared_ptr<material const> material_;
     std::string kid_;
 };
+
+/// `bytes` in base64url without padding (RFC 7515 section 2): the encoding of JWS parts.
+ASIOCTX_HTTP_DECL std::string base64url_encode(std::string_view bytes);
 
 /// How a verifier checks the claims.
 struct jwt_options

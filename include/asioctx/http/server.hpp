@@ -10,6 +10,7 @@
 #include <asioctx/context.hpp>
 #include <asioctx/http/config.hpp>
 #include <asioctx/http/handler.hpp>
+#include <asioctx/http/session.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -25,39 +26,6 @@ class context;
 } // namespace boost::asio::ssl
 
 namespace asioctx::http {
-
-/// Limits and deadlines of a server; every default is safe for a public listener.
-struct server_options
-{
-    /// Bytes of request line and fields; more gets 431 and the connection is closed.
-    std::size_t header_limit = 8 * 1024;
-
-    /// Bytes of body; more gets 413 and the connection is closed.
-    std::uint64_t body_limit = 1024 * 1024;
-
-    /// The whole header of a connection's first request must arrive within this
-    /// (armed once, not per byte: a slow sender cannot stretch it).
-    std::chrono::milliseconds header_timeout{10'000};
-
-    /// The whole body must arrive within this, from the handler's first read.
-    std::chrono::milliseconds body_timeout{30'000};
-
-    /// Keep-alive: the next request's whole header must arrive within this.
-    std::chrono::milliseconds idle_timeout{60'000};
-
-    /// A response must be written within this.
-    std::chrono::milliseconds write_timeout{30'000};
-
-    /// After `stop()`, in-flight requests may finish for this long; then their contexts
-    /// are cancelled with `error::server_shutdown` and their connections closed.
-    std::chrono::milliseconds shutdown_grace{5'000};
-
-    /// Connections at once; the accept loop waits for a free slot beyond that.
-    std::size_t max_connections = 10'000;
-
-    /// Bytes a client may send ahead (pipelined requests) beyond the current request.
-    std::size_t pipeline_limit = 64 * 1024;
-};
 
 /** An HTTP/1.1 server on Beast in which every request has a context.
 

@@ -1,0 +1,362 @@
+//
+// asioctx: Go's context package for Boost.Asio
+//
+// Distributed under the Boost Software License, Version 1.0.
+//
+
+#ifndef ASIOCTX_HTTP_IMPL_SESSION_HPP
+#define ASIOCTX_HTTP_IMPL_SESSION_HPP
+
+#include <asioctx/bind.hpp>
+#include <asioctx/cancel.hpp>
+#include <asioctx/deadline.hpp>
+#include <asioctx/http/error.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/stream_traits.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/system/system_error.hpp>
+
+#include <algorithm>
+#include <climits>
+#include <memory>
+#include <optional>
+#include <tuple>
+
+namespace asioctx::http::detail {
+
+inline boost::system::error_code disconnect_cause() noexcept
+{
+    static constexpr auto loc = BOOST_CURRENT_LOCATION;
+    return make_error_code(error::client_disconnected, &loc);
+}
+
+inline bool is_bad_request(boost::system::error_code const& ec) noexcept
+{
+    namespace bhttp = boost::beast::http;
+    // Beast's parse errors, apart from a peer that simply went away.
+    return ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category() &&
+        ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
+}
+
+// A deadline for one read or write: a context of the executor's deadline queue, so that
+// arming and ending it is a heap insertion and removal, not a steady_timer armed and
+// cancelled per operation. The operation is bound to it and cancelled when it passes.
+inline cancellable deadline_after(boost::asio::any_io_executor const& ex, context const& parent,
+    std::chrono::milliseconds after)
+{
+    return with_timeout(ex, parent, after);
+}
+
+// What a session's requests share: the read buffer and the background read that
+// notices the client leaving. Shared with that read's handler and with posted starts, so
+// that both stay valid whatever the session does meanwhile (a stream without
+// per-operation cancellation may complete the read after the session has returned).
+struct session_shared
+{
+    explicit session_shared(std::size_t buffer_limit)
+        : buffer(buffer_limit)
+    {
+    }
+
+    boost::beast::flat_buffer buffer;
+    std::uint64_t start_for = 0;             // the request whose posted start may run; 0: none
+    cancel_handle* watched = nullptr;       // the request being watched, if any
+    bool* watched_disconnected = nullptr;
+    boost::asio::steady_timer* waiter = nullptr; // the session waits for the read to end
+    boost::asio::cancellation_signal signal;
+    bool reading = false;     // a background read is pending
+    bool cancellable = false; // ... and the stream gave it per-operation cancellation
+    bool got_bytes = false;   // it read bytes (a pipelined request), kept in `buffer`
+    bool client_left = false; // it saw end-of-stream or an error
+};
+
+// Waits until the background read has completed.
+inline boost::asio::awaitable<void> read_finished(std::shared_ptr<session_shared> sh)
+{
+    namespace asio = boost::asio;
+    if(!sh->reading)
+        co_return;
+    asio::steady_timer waiter(co_await asio::this_coro::executor);
+    sh->waiter = &waiter;
+    while(sh->reading)
+    {
+        waiter.expires_at(asio::steady_timer::time_point::max());
+        co_await waiter.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+    sh->waiter = nullptr;
+}
+
+// The request as the handler sees it. Lives in the session's coroutine frame; everything
+// runs on the session's executor.
+template<class Stream>
+class request_state final : public incoming
+{
+public:
+    request_state(Stream& stream, std::shared_ptr<session_shared> shared,
+        boost::beast::http::request_parser<boost::beast::http::string_body>& parser, context ctx,
+        cancel_handle& cancel, server_options const& options, std::string const& peer,
+        boost::asio::any_io_executor executor, std::uint64_t number)
+        : stream_(stream)
+        , shared_(std::move(shared))
+        , parser_(parser)
+        , ctx_(std::move(ctx))
+        , cancel_(cancel)
+        , options_(options)
+        , peer_(peer)
+        , executor_(std::move(executor))
+        , number_(number)
+    {
+        shared_->got_bytes = false;
+    }
+
+    request_header const& header() const noexcept override
+    {
+        return parser_.get().base();
+    }
+
+    std::string const& peer() const noexcept override
+    {
+        return peer_;
+    }
+
+    boost::asio::awaitable<std::string_view> body() override
+    {
+        namespace asio = boost::asio;
+        if(!parser_.is_done())
+        {
+            if(body_error_)
+                throw boost::system::system_error(body_error_);
+            auto deadline = deadline_after(executor_, ctx_, options_.body_timeout);
+            auto [ec, n] = co_await boost::beast::http::async_read(
+                stream_, shared_->buffer, parser_, asioctx::bind(deadline.ctx, asio::as_tuple(asio::use_awaitable)));
+            if(ec)
+            {
+                body_error_ = ec;
+                throw boost::system::system_error(ec);
+            }
+            start_watch();
+        }
+        co_return std::string_view(parser_.get().body());
+    }
+
+    bool body_complete() const noexcept
+    {
+        return parser_.is_done();
+    }
+
+    boost::system::error_code const& body_error() const noexcept
+    {
+        return body_error_;
+    }
+
+    bool disconnected() const noexcept
+    {
+        return disconnected_;
+    }
+
+    // The client is watched from the moment the request is complete and the handler
+    // first waits for something: the read starts from a posted function, so a handler
+    // that answers without waiting costs no read and no cancellation. End-of-stream or
+    // an error cancels the request's context; bytes (a pipelined request) are kept for
+    // the next request and end the watch.
+    void start_watch()
+    {
+        if(start_posted_)
+            return;
+        start_posted_ = true;
+        shared_->start_for = number_;
+        shared_->watched = &cancel_;
+        shared_->watched_disconnected = &disconnected_;
+        boost::asio::post(executor_, [sh = shared_, number = number_, &stream = stream_, ex = executor_] {
+            if(sh->start_for == number)
+                begin_watch(stream, sh, ex);
+        });
+    }
+
+    // Detaches the request from the watch. A read that can be cancelled is, and is waited
+    // for; one that cannot stays pending and becomes the first read of the next request.
+    boost::asio::awaitable<void> stop_watch()
+    {
+        auto& sh = *shared_;
+        sh.start_for = 0; // a start still queued does nothing
+        sh.watched = nullptr;
+        sh.watched_disconnected = nullptr;
+        if(sh.reading && sh.cancellable)
+        {
+            sh.signal.emit(boost::asio::cancellation_type::terminal);
+            co_await read_finished(shared_);
+        }
+    }
+
+private:
+    static void begin_watch(Stream& stream, std::shared_ptr<session_shared> const& shared,
+        boost::asio::any_io_executor const& ex)
+    {
+        namespace asio = boost::asio;
+        auto& sh = *shared;
+        sh.start_for = 0;
+        // Bytes already buffered are the next request: the client is still there.
+        if(sh.reading || sh.got_bytes || sh.client_left || sh.buffer.size() != 0)
+            return;
+        auto const room = sh.buffer.max_size() - sh.buffer.size();
+        if(room == 0)
+            return;
+        sh.reading = true;
+        sh.signal.slot().clear();
+        stream.async_read_some(sh.buffer.prepare((std::min)(room, std::size_t(512))),
+            asio::bind_cancellation_slot(sh.signal.slot(),
+                asio::bind_executor(ex, [shared](boost::system::error_code ec, std::size_t n) {
+                    auto& sh = *shared;
+                    sh.reading = false;
+                    if(!ec)
+                    {
+                        sh.buffer.commit(n);
+                        sh.got_bytes = true;
+                    }
+                    else if(ec != asio::error::operation_aborted)
+                    {
+                        sh.client_left = true;
+                        if(sh.watched)
+                        {
+                            *sh.watched_disconnected = true;
+                            (*sh.watched)(disconnect_cause());
+                        }
+                    }
+                    if(sh.waiter)
+                        sh.waiter->cancel();
+                })));
+        // Operations that support per-operation cancellation install a handler here.
+        sh.cancellable = sh.signal.slot().has_handler();
+    }
+
+    Stream& stream_;
+    std::shared_ptr<session_shared> shared_;
+    boost::beast::http::request_parser<boost::beast::http::string_body>& parser_;
+    context ctx_;
+    cancel_handle& cancel_;
+    server_options const& options_;
+    std::string const& peer_;
+    boost::asio::any_io_executor executor_;
+    std::uint64_t number_;
+    boost::system::error_code body_error_;
+    bool start_posted_ = false;
+    bool disconnected_ = false;
+};
+
+// Writes a final response on a connection about to close.
+template<class Stream>
+boost::asio::awaitable<void> reply_and_close(Stream& stream, boost::beast::http::status status, std::string text,
+    server_options const& options)
+{
+    namespace asio = boost::asio;
+    request_header req;
+    req.version(11);
+    auto res = make_response(req, status, std::move(text));
+    res.keep_alive(false);
+    auto deadline = deadline_after(co_await asio::this_coro::executor, background(), options.write_timeout);
+    co_await boost::beast::http::async_write(stream, res, asioctx::bind(deadline.ctx, asio::as_tuple(asio::use_awaitable)));
+}
+
+} // namespace asioctx::http::detail
+
+namespace asioctx::http {
+
+template<class Stream>
+boost::asio::awaitable<void> serve_session(Stream& stream, context accepting, context parent, handler const& h,
+    server_options const& options, std::string peer)
+{
+    namespace asio = boost::asio;
+    namespace beast = boost::beast;
+    namespace bhttp = boost::beast::http;
+    using boost::system::error_code;
+    auto const executor = co_await asio::this_coro::executor;
+    // Room for one header plus what a client may send ahead: pipelining is bounded.
+    auto const shared = std::make_shared<detail::session_shared>(options.header_limit + options.pipeline_limit);
+    auto& buffer = shared->buffer;
+    std::uint64_t number = 0;
+    for(;;)
+    {
+        // A background read the stream could not cancel is the first read of this request.
+        co_await detail::read_finished(shared);
+        if(shared->client_left)
+            co_return;
+        bhttp::request_parser<bhttp::string_body> parser;
+        parser.header_limit(static_cast<std::uint32_t>((std::min<std::size_t>)(options.header_limit, UINT32_MAX)));
+        parser.body_limit(options.body_limit);
+        // One deadline for the whole header: a client sending a byte at a time gains nothing.
+        error_code ec;
+        {
+            auto deadline = detail::deadline_after(
+                executor, accepting, number == 0 ? options.header_timeout : options.idle_timeout);
+            std::tie(ec, std::ignore) = co_await bhttp::async_read_header(
+                stream, buffer, parser, asioctx::bind(deadline.ctx, asio::as_tuple(asio::use_awaitable)));
+        }
+        ++number;
+        if(ec)
+        {
+            if(ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow)
+                co_await detail::reply_and_close(stream, bhttp::status::request_header_fields_too_large,
+                    "request header too large\n", options);
+            else if(ec == bhttp::error::body_limit) // a Content-Length over the limit
+                co_await detail::reply_and_close(
+                    stream, bhttp::status::payload_too_large, "request body too large\n", options);
+            else if(detail::is_bad_request(ec))
+                co_await detail::reply_and_close(stream, bhttp::status::bad_request, "bad request\n", options);
+            co_return; // otherwise: the client left, a deadline passed, or the server stops
+        }
+
+        auto [ctx, cancel] = with_cancel(parent);
+        detail::request_state<Stream> req(stream, shared, parser, ctx, cancel, options, peer, executor, number);
+        if(parser.is_done())
+            req.start_watch();
+        std::optional<response> res;
+        try
+        {
+            res.emplace(co_await h(ctx, req));
+        }
+        catch(...)
+        {
+            // Below: 413 for an oversized body, 500 for anything else.
+        }
+        co_await req.stop_watch();
+        if(req.disconnected())
+            co_return;
+        if(!res)
+        {
+            if(req.body_error() == bhttp::error::body_limit)
+            {
+                co_await detail::reply_and_close(
+                    stream, bhttp::status::payload_too_large, "request body too large\n", options);
+                co_return;
+            }
+            res.emplace(make_response(parser.get().base(), bhttp::status::internal_server_error, "internal error\n"));
+        }
+        // A body the handler did not read is still on the wire: the connection cannot
+        // carry another request.
+        bool const keep = parser.get().keep_alive() && req.body_complete() && !accepting.done();
+        res->keep_alive(keep);
+        res->prepare_payload();
+        auto write_deadline = detail::deadline_after(executor, background(), options.write_timeout);
+        auto [wec, wn] = co_await bhttp::async_write(
+            stream, *res, asioctx::bind(write_deadline.ctx, asio::as_tuple(asio::use_awaitable)));
+        if(wec || !keep)
+            co_return;
+    }
+}
+
+} // namespace asioctx::http
+
+#endif

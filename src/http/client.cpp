@@ -1,0 +1,553 @@
+//
+// asioctx: Go's context package for Boost.Asio
+//
+// Distributed under the Boost Software License, Version 1.0.
+//
+// The fetch client: one coroutine per fetch on the client's executor, every step bound to
+// the fetch's context, connections pooled per origin.
+
+#include <asioctx/bind.hpp>
+#include <asioctx/cancel.hpp>
+#include <asioctx/executor.hpp>
+#include <asioctx/http/budget.hpp>
+#include <asioctx/http/client.hpp>
+#include <asioctx/http/error.hpp>
+#include <asioctx/http/field_value.hpp>
+#include <asioctx/http/request_id.hpp>
+#include <asioctx/http/traceparent.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/system/system_error.hpp>
+#include <boost/url/parse.hpp>
+#include <boost/url/url.hpp>
+
+#include <openssl/ssl.h>
+
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+namespace asioctx::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace ssl = boost::asio::ssl;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+
+namespace {
+
+error_code fail(error e) noexcept
+{
+    static constexpr auto loc = BOOST_CURRENT_LOCATION;
+    return make_error_code(e, &loc);
+}
+
+// Where a URL points.
+struct origin_and_target
+{
+    bool https = false;
+    std::string host;           // for the resolver: no brackets, no port
+    std::string port;           // the service, "80" or "443" unless given
+    std::string host_header;    // as written in the URL, with the port if it had one
+    std::string target;         // origin form: path and query
+    std::string origin;         // the pool's key: scheme, host, port
+};
+
+boost::system::result<origin_and_target> parse_url(std::string_view text)
+{
+    auto parsed = boost::urls::parse_uri(text);
+    if(!parsed)
+        return fail(error::bad_url);
+    boost::urls::url_view const u = *parsed;
+    origin_and_target out;
+    if(u.scheme_id() == boost::urls::scheme::https)
+        out.https = true;
+    else if(u.scheme_id() != boost::urls::scheme::http)
+        return fail(error::bad_url);
+    // Credentials in a URL would end up in logs and on the wire: refused.
+    if(!u.has_authority() || u.has_userinfo() || u.encoded_host().empty())
+        return fail(error::bad_url);
+    if(u.host_type() == boost::urls::host_type::ipv6)
+        out.host = u.host_ipv6_address().to_string();
+    else if(u.host_type() == boost::urls::host_type::ipv4 || u.host_type() == boost::urls::host_type::name)
+        out.host = u.host_address();
+    else
+        return fail(error::bad_url);
+    if(u.has_port())
+    {
+        if(u.port_number() == 0)
+            return fail(error::bad_url);
+        out.port = std::to_string(u.port_number());
+    }
+    else
+        out.port = out.https ? "443" : "80";
+    out.host_header = std::string(u.encoded_host_and_port());
+    out.target = u.encoded_path().empty() ? std::string("/") : std::string(u.encoded_path());
+    if(u.has_query())
+        out.target += "?" + std::string(u.encoded_query());
+    out.origin = (out.https ? "https://" : "http://") + out.host + ":" + out.port;
+    if(!is_safe_field_value(out.host_header) || !is_safe_field_value(out.target))
+        return fail(error::bad_url);
+    return out;
+}
+
+bool is_idempotent(bhttp::verb v) noexcept
+{
+    switch(v)
+    {
+    case bhttp::verb::get:
+    case bhttp::verb::head:
+    case bhttp::verb::options:
+    case bhttp::verb::trace:
+    case bhttp::verb::put:
+    case bhttp::verb::delete_:
+        return true;
+    default:
+        return false;
+    }
+}
+
+bool is_redirect(bhttp::status s) noexcept
+{
+    switch(s)
+    {
+    case bhttp::status::moved_permanently:
+    case bhttp::status::found:
+    case bhttp::status::see_other:
+    case bhttp::status::temporary_redirect:
+    case bhttp::status::permanent_redirect:
+        return true;
+    default:
+        return false;
+    }
+}
+
+// One connection to one origin, plain or TLS.
+struct connection
+{
+    std::optional<tcp::socket> plain;
+    std::optional<ssl::stream<tcp::socket>> secure;
+    beast::flat_buffer buffer;
+    std::string origin;
+    std::chrono::steady_clock::time_point idle_since;
+
+    tcp::socket& socket() noexcept
+    {
+        return secure ? secure->next_layer() : *plain;
+    }
+};
+
+// A lookup that may outlive the fetch that started it (getaddrinfo cannot be stopped):
+// the fetch waits for `finished` or its own context, whichever ends first; the lookup's
+// handler holds this state, so whatever finishes last frees it.
+struct lookup
+{
+    explicit lookup(asio::any_io_executor const& ex)
+        : finished(with_cancel(asioctx::with_executor(background(), ex)))
+    {
+    }
+
+    cancellable finished;
+    std::optional<tcp::resolver> resolver;
+    std::mutex mutex;
+    error_code ec;
+    tcp::resolver::results_type results;
+
+    void complete(error_code e, tcp::resolver::results_type r)
+    {
+        {
+            std::lock_guard<std::mutex> g(mutex);
+            ec = e;
+            results = std::move(r);
+        }
+        finished.cancel();
+    }
+};
+
+error_code context_error_or(context const& ctx, error fallback) noexcept
+{
+    return ctx.done() ? ctx.err() : fail(fallback);
+}
+
+} // namespace
+
+struct client::state
+{
+    state(asio::any_io_executor executor, client_options opts)
+        : ex(std::move(executor))
+        , options(std::move(opts))
+    {
+        if(!options.tls)
+        {
+            own_tls.emplace(ssl::context::tls_client);
+            own_tls->set_default_verify_paths();
+            own_tls->set_verify_mode(ssl::verify_peer);
+        }
+    }
+
+    ssl::context& tls() noexcept
+    {
+        return options.tls ? *options.tls : *own_tls;
+    }
+
+    // An idle connection to `origin` that has not idled too long, or null.
+    std::unique_ptr<connection> take(std::string const& origin)
+    {
+        std::unique_ptr<connection> c;
+        std::vector<std::unique_ptr<connection>> expired; // closed outside the lock
+        {
+            std::lock_guard<std::mutex> g(mutex);
+            auto it = idle.find(origin);
+            if(it == idle.end())
+                return nullptr;
+            auto const now = std::chrono::steady_clock::now();
+            auto& list = it->second;
+            while(!list.empty() && !c)
+            {
+                auto candidate = std::move(list.back());
+                list.pop_back();
+                if(now - candidate->idle_since < options.idle_timeout)
+                    c = std::move(candidate);
+                else
+                    expired.push_back(std::move(candidate));
+            }
+            if(list.empty())
+                idle.erase(it);
+        }
+        return c;
+    }
+
+    void put(std::unique_ptr<connection> c)
+    {
+        std::unique_ptr<connection> evicted; // closed outside the lock
+        std::lock_guard<std::mutex> g(mutex);
+        if(closed || options.max_idle_per_host == 0)
+            return;
+        c->idle_since = std::chrono::steady_clock::now();
+        auto& list = idle[c->origin];
+        if(list.size() >= options.max_idle_per_host)
+        {
+            evicted = std::move(list.front());
+            list.erase(list.begin());
+        }
+        list.push_back(std::move(c));
+    }
+
+    asio::any_io_executor ex;
+    client_options options;
+    std::optional<ssl::context> own_tls;
+    mutable std::mutex mutex;
+    std::unordered_map<std::string, std::vector<std::unique_ptr<connection>>> idle;
+    bool closed = false;
+};
+
+namespace {
+
+using fetch_outcome = std::pair<error_code, fetch_response>;
+
+// Resolves `where`, on time even if the lookup is not.
+asio::awaitable<std::pair<error_code, tcp::resolver::results_type>> resolve(
+    std::shared_ptr<client::state> st, context const& ctx, origin_and_target const& where)
+{
+    auto l = std::make_shared<lookup>(st->ex);
+    auto done = [l](error_code ec, tcp::resolver::results_type r) { l->complete(ec, std::move(r)); };
+    if(st->options.resolve)
+        st->options.resolve(where.host, where.port, done);
+    else
+    {
+        l->resolver.emplace(st->ex);
+        l->resolver->async_resolve(where.host, where.port, done);
+    }
+    // Ends with the lookup, or early with the fetch's context: then the lookup's result,
+    // whenever it comes, is dropped with `l`.
+    co_await l->finished.ctx.async_wait(asioctx::bind(ctx, asio::as_tuple(asio::use_awaitable)));
+    if(ctx.done())
+        co_return std::pair{ctx.err(), tcp::resolver::results_type()};
+    std::lock_guard<std::mutex> g(l->mutex);
+    if(l->ec || l->results.empty())
+        co_return std::pair{fail(error::resolve_failed), tcp::resolver::results_type()};
+    co_return std::pair{error_code(), l->results};
+}
+
+// A new connection to `where`: resolved, connected and, for https, handshaken.
+asio::awaitable<std::pair<error_code, std::unique_ptr<connection>>> open(
+    std::shared_ptr<client::state> st, context const& ctx, origin_and_target const& where)
+{
+    auto [rec, endpoints] = co_await resolve(st, ctx, where);
+    if(rec)
+        co_return std::pair{rec, nullptr};
+    auto c = std::make_unique<connection>();
+    c->origin = where.origin;
+    if(where.https)
+        c->secure.emplace(st->ex, st->tls());
+    else
+        c->plain.emplace(st->ex);
+    auto [cec, ep] =
+        co_await asio::async_connect(c->socket(), endpoints, asioctx::bind(ctx, asio::as_tuple(asio::use_awaitable)));
+    if(cec)
+        co_return std::pair{ctx.done() ? ctx.err()
+                : cec == asio::error::connection_refused ? fail(error::connection_refused)
+                                                         : fail(error::connect_failed),
+            nullptr};
+    if(where.https)
+    {
+        boost::system::error_code not_an_address;
+        boost::asio::ip::make_address(where.host, not_an_address);
+        // SNI for names, never for address literals (RFC 6066).
+        if(not_an_address && !SSL_set_tlsext_host_name(c->secure->native_handle(), where.host.c_str()))
+            co_return std::pair{fail(error::tls_failed), nullptr};
+        c->secure->set_verify_mode(ssl::verify_peer);
+        c->secure->set_verify_callback(ssl::host_name_verification(where.host));
+        auto [hec] = co_await c->secure->async_handshake(
+            ssl::stream_base::client, asioctx::bind(ctx, asio::as_tuple(asio::use_awaitable)));
+        if(hec)
+            co_return std::pair{context_error_or(ctx, error::tls_failed), nullptr};
+    }
+    co_return std::pair{error_code(), std::move(c)};
+}
+
+// Writes `msg` and reads the response on `stream`. `reusable` says whether the
+// connection may carry another exchange.
+template<class Stream>
+asio::awaitable<fetch_outcome> exchange(Stream& stream, connection& c, context const& ctx,
+    bhttp::request<bhttp::string_body>& msg, client_options const& options, bool& reusable)
+{
+    reusable = false;
+    // The budget is what remains now, as the request leaves.
+    if(!options.budget_header.empty())
+    {
+        if(auto deadline = ctx.deadline())
+        {
+            auto const left = *deadline - std::chrono::steady_clock::now();
+            if(left <= std::chrono::steady_clock::duration::zero())
+                co_return fetch_outcome{make_error_code(asioctx::error::deadline_exceeded), {}};
+            msg.set(options.budget_header, format_budget(left));
+        }
+    }
+    auto [wec, wn] = co_await bhttp::async_write(stream, msg, asioctx::bind(ctx, asio::as_tuple(asio::use_awaitable)));
+    if(wec)
+        co_return fetch_outcome{context_error_or(ctx, error::connection_lost), {}};
+    bhttp::response_parser<bhttp::string_body> parser;
+    parser.body_limit(options.body_limit);
+    parser.header_limit(options.header_limit);
+    if(msg.method() == bhttp::verb::head)
+        parser.skip(true);
+    auto [rec, rn] = co_await bhttp::async_read(stream, c.buffer, parser, asioctx::bind(ctx, asio::as_tuple(asio::use_awaitable)));
+    if(rec)
+    {
+        if(ctx.done())
+            co_return fetch_outcome{ctx.err(), {}};
+        if(rec == bhttp::error::body_limit)
+            co_return fetch_outcome{fail(error::response_too_large), {}};
+        bool const closed = rec == bhttp::error::end_of_stream || rec == bhttp::error::partial_message ||
+            rec == asio::error::eof || rec == asio::error::connection_reset || rec == asio::ssl::error::stream_truncated;
+        if(closed)
+            co_return fetch_outcome{fail(parser.got_some() ? error::closed_mid_body : error::closed_before_response), {}};
+        if(rec.category() == bhttp::make_error_code(bhttp::error::bad_version).category())
+            co_return fetch_outcome{fail(error::malformed_response), {}};
+        co_return fetch_outcome{fail(error::connection_lost), {}};
+    }
+    auto res = parser.release();
+    reusable = !ctx.done() && res.keep_alive() && msg.keep_alive() && !res.need_eof() && c.buffer.size() == 0;
+    co_return fetch_outcome{error_code(), std::move(res)};
+}
+
+// One exchange with `where`: a pooled connection or a new one.
+asio::awaitable<fetch_outcome> exchange_with(
+    std::shared_ptr<client::state> st, context const& ctx, origin_and_target const& where, bhttp::request<bhttp::string_body>& msg)
+{
+    for(int attempt = 0;; ++attempt)
+    {
+        auto c = attempt == 0 ? st->take(where.origin) : nullptr;
+        bool const reused = c != nullptr;
+        if(!c)
+        {
+            auto [ec, fresh] = co_await open(st, ctx, where);
+            if(ec)
+                co_return fetch_outcome{ec, {}};
+            c = std::move(fresh);
+        }
+        bool reusable = false;
+        // (Not one conditional expression: g++ 12 destroys its co_await result twice.)
+        fetch_outcome outcome;
+        if(c->secure)
+            outcome = co_await exchange(*c->secure, *c, ctx, msg, st->options, reusable);
+        else
+            outcome = co_await exchange(*c->plain, *c, ctx, msg, st->options, reusable);
+        // A kept-alive connection the server closed while it idled: once more, on a new one.
+        if(outcome.first == error::closed_before_response && reused && is_idempotent(msg.method()) && !ctx.done())
+            continue;
+        if(!outcome.first && reusable)
+            st->put(std::move(c));
+        // Otherwise `c` closes here: after a failure, a cancellation or a deadline, it is
+        // never reused.
+        co_return outcome;
+    }
+}
+
+asio::awaitable<fetch_outcome> run_fetch(std::shared_ptr<client::state> st, context ctx, fetch_request req)
+{
+    auto const& options = st->options;
+    auto where = parse_url(req.url);
+    if(!where)
+        co_return fetch_outcome{where.error(), {}};
+    if(ctx.done())
+        co_return fetch_outcome{ctx.err(), {}};
+    std::string url = std::move(req.url);
+    bhttp::request<bhttp::string_body> msg(req.method, where->target, 11);
+    msg.set(bhttp::field::host, where->host_header);
+    if(auto id = request_id(ctx); !id.empty() && is_safe_field_value(id, 256))
+        msg.set("X-Request-ID", id);
+    if(auto tp = traceparent(ctx))
+        msg.set("traceparent", tp->next_hop().to_string());
+    for(auto const& f : req.fields)
+    {
+        // Beast does not check what it writes: a CR or LF here would split the request.
+        if(!is_safe_field_value(f.value()) || !is_safe_field_value(f.name_string(), 256))
+            co_return fetch_outcome{fail(error::unsafe_field), {}};
+        if(f.name() == bhttp::field::host)
+            msg.set(bhttp::field::host, f.value());
+        else
+            msg.insert(f.name_string(), f.value());
+    }
+    msg.body() = std::move(req.body);
+    msg.prepare_payload();
+
+    for(int redirects = 0;; ++redirects)
+    {
+        auto outcome = co_await exchange_with(st, ctx, *where, msg);
+        if(outcome.first || options.max_redirects <= 0 || !is_redirect(outcome.second.result()))
+            co_return outcome;
+        auto const location = outcome.second[bhttp::field::location];
+        auto ref = boost::urls::parse_uri_reference(location);
+        if(location.empty() || !ref)
+            co_return outcome; // nowhere to go: the redirect is the answer
+        if(redirects >= options.max_redirects)
+            co_return fetch_outcome{fail(error::too_many_redirects), {}};
+        boost::urls::url next(url);
+        if(!next.resolve(*ref))
+            co_return fetch_outcome{fail(error::bad_url), {}};
+        next.remove_fragment();
+        auto next_where = parse_url(next.buffer());
+        if(!next_where)
+            co_return fetch_outcome{next_where.error(), {}};
+        // Credentials stay with the origin they were meant for.
+        if(next_where->origin != where->origin)
+            msg.erase(bhttp::field::authorization);
+        auto const status = outcome.second.result();
+        if(status == bhttp::status::see_other ||
+            ((status == bhttp::status::moved_permanently || status == bhttp::status::found) &&
+                msg.method() == bhttp::verb::post))
+        {
+            msg.method(bhttp::verb::get);
+            msg.body().clear();
+            msg.erase(bhttp::field::content_type);
+            msg.prepare_payload();
+        }
+        msg.target(next_where->target);
+        msg.set(bhttp::field::host, next_where->host_header);
+        url = std::string(next.buffer());
+        where = std::move(next_where);
+    }
+}
+
+// What a fetch in progress keeps until it completes.
+struct fetch_operation
+{
+    cancel_handle cancel; // of the fetch's own child context
+    asio::any_completion_handler<void(error_code, fetch_response)> handler;
+};
+
+} // namespace
+
+client::client(asio::any_io_executor ex, client_options options)
+    : state_(std::make_shared<state>(std::move(ex), std::move(options)))
+{
+}
+
+client::~client()
+{
+    close_idle_connections();
+    std::lock_guard<std::mutex> g(state_->mutex);
+    state_->closed = true;
+}
+
+std::size_t client::idle_connections() const
+{
+    std::lock_guard<std::mutex> g(state_->mutex);
+    std::size_t n = 0;
+    for(auto const& [origin, list] : state_->idle)
+        n += list.size();
+    return n;
+}
+
+void client::close_idle_connections()
+{
+    decltype(state_->idle) closing;
+    {
+        std::lock_guard<std::mutex> g(state_->mutex);
+        closing.swap(state_->idle);
+    }
+}
+
+void client::start(std::shared_ptr<state> const& st, context ctx, fetch_request req,
+    asio::any_completion_handler<void(error_code, fetch_response)> handler)
+{
+    auto op = std::make_unique<fetch_operation>(fetch_operation{cancel_handle(), std::move(handler)});
+    // Per-operation cancellation of any type cancels a context of the fetch's own. Without
+    // a slot there is nothing to cancel it but `ctx`: no child is made, so a fetch bound to
+    // a context that can never be done binds its operations for free.
+    auto slot = asio::get_associated_cancellation_slot(op->handler);
+    if(slot.is_connected())
+    {
+        auto [child, cancel] = with_cancel(ctx);
+        ctx = std::move(child);
+        op->cancel = std::move(cancel);
+        slot.assign([c = &op->cancel](asio::cancellation_type) { (*c)(); });
+    }
+    asio::co_spawn(st->ex, run_fetch(st, std::move(ctx), std::move(req)),
+        [op = std::move(op), ex = st->ex](std::exception_ptr e, fetch_outcome outcome) mutable {
+            auto slot = asio::get_associated_cancellation_slot(op->handler);
+            if(slot.is_connected())
+                slot.clear();
+            if(e)
+            {
+                try
+                {
+                    std::rethrow_exception(e);
+                }
+                catch(boost::system::system_error const& se)
+                {
+                    outcome.first = se.code();
+                }
+                catch(std::bad_alloc const&)
+                {
+                    outcome.first = asio::error::no_memory;
+                }
+            }
+            auto handler_ex = asio::get_associated_executor(op->handler, ex);
+            asio::dispatch(handler_ex,
+                [h = std::move(op->handler), ec = outcome.first, res = std::move(outcome.second)]() mutable {
+                    std::move(h)(ec, std::move(res));
+                });
+        });
+}
+
+} // namespace asioctx::http

@@ -1,0 +1,519 @@
+// Tests for <asioctx/http/client.hpp>, against servers on loopback: the library's own
+// server, and raw ones that answer slowly, drip, close mid-body or never answer.
+#include <asioctx/cancel.hpp>
+#include <asioctx/deadline.hpp>
+#include <asioctx/executor.hpp>
+#include <asioctx/http/budget.hpp>
+#include <asioctx/http/client.hpp>
+#include <asioctx/http/error.hpp>
+#include <asioctx/http/request_id.hpp>
+#include <asioctx/http/traceparent.hpp>
+#include <asioctx/sleep.hpp>
+
+#include "certificate.hpp"
+#include "servers.hpp"
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <dirent.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <future>
+#include <map>
+#include <random>
+
+using namespace std::chrono_literals;
+namespace asio = boost::asio;
+namespace bhttp = boost::beast::http;
+namespace ahttp = asioctx::http;
+using boost::system::error_code;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+// The client side: a client on an io_context run by one background thread.
+struct client_fixture
+{
+    asio::io_context ioc;
+    asio::executor_work_guard<asio::io_context::executor_type> work{ioc.get_executor()};
+    asioctx::context root = asioctx::with_executor(asioctx::background(), ioc.get_executor());
+    std::optional<ahttp::client> c;
+    std::thread thread{[this] { ioc.run(); }};
+
+    explicit client_fixture(ahttp::client_options o = {})
+    {
+        c.emplace(ioc.get_executor(), std::move(o));
+    }
+
+    ~client_fixture()
+    {
+        c.reset();
+        work.reset();
+        thread.join();
+    }
+
+    // Fetches and waits; returns the error and the response.
+    std::pair<error_code, ahttp::fetch_response> fetch(asioctx::context ctx, ahttp::fetch_request req)
+    {
+        std::promise<std::pair<error_code, ahttp::fetch_response>> p;
+        auto f = p.get_future();
+        c->async_fetch(std::move(ctx), std::move(req), [&p](error_code ec, ahttp::fetch_response res) {
+            p.set_value({ec, std::move(res)});
+        });
+        return f.get();
+    }
+
+    std::pair<error_code, ahttp::fetch_response> get(asioctx::context ctx, std::string url)
+    {
+        ahttp::fetch_request req;
+        req.url = std::move(url);
+        return fetch(std::move(ctx), std::move(req));
+    }
+};
+
+std::string url(unsigned short port, std::string_view target = "/")
+{
+    return "http://127.0.0.1:" + std::to_string(port) + std::string(target);
+}
+
+// Records what the library's server received.
+struct seen_request
+{
+    std::mutex mutex;
+    std::map<std::string, std::string> fields;
+    std::vector<std::string> peers;
+};
+
+ahttp::handler recording(seen_request& seen)
+{
+    return [&seen](asioctx::context, ahttp::incoming& in) -> asio::awaitable<ahttp::response> {
+        {
+            std::lock_guard<std::mutex> g(seen.mutex);
+            seen.fields.clear();
+            for(auto const& f : in.header())
+                seen.fields[std::string(f.name_string())] = std::string(f.value());
+            seen.peers.push_back(in.peer());
+        }
+        co_return ahttp::make_response(in.header(), bhttp::status::ok, "seen " + std::string(in.header().target()));
+    };
+}
+
+// A handler that sleeps `ms` through its context and records how that ended.
+ahttp::handler sleeping(std::chrono::milliseconds ms, std::promise<error_code>* ended = nullptr)
+{
+    return [ms, ended](asioctx::context ctx, ahttp::incoming& in) -> asio::awaitable<ahttp::response> {
+        co_await asioctx::async_sleep(ctx, ms, asio::as_tuple(asio::use_awaitable));
+        if(ended)
+            ended->set_value(asioctx::cause(ctx));
+        co_return ahttp::make_response(in.header(), bhttp::status::ok, "slept");
+    };
+}
+
+std::size_t open_descriptors()
+{
+    std::size_t n = 0;
+    if(DIR* d = opendir("/proc/self/fd"))
+    {
+        while(readdir(d))
+            ++n;
+        closedir(d);
+    }
+    return n;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(http_client)
+
+BOOST_AUTO_TEST_CASE(fetches_and_propagates_id_trace_and_budget)
+{
+    seen_request seen;
+    test::test_server server(recording(seen));
+    client_fixture f;
+
+    // A context with nothing to propagate adds nothing.
+    auto [ec0, r0] = f.get(f.root, url(server.port(), "/plain"));
+    BOOST_REQUIRE(!ec0);
+    BOOST_TEST(r0.body() == "seen /plain");
+    BOOST_TEST(seen.fields.count("X-Request-ID") == 0u);
+    BOOST_TEST(seen.fields.count("traceparent") == 0u);
+    BOOST_TEST(seen.fields.count("Request-Timeout") == 0u);
+    BOOST_TEST(seen.fields["Host"] == "127.0.0.1:" + std::to_string(server.port()));
+
+    auto tp = ahttp::parse_traceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+    BOOST_REQUIRE(tp);
+    auto ctx = ahttp::with_traceparent(ahttp::with_request_id(f.root, "edge-42"), *tp);
+    auto [bounded, cancel] = asioctx::with_timeout(ctx, 2s);
+    auto [ec, r] = f.get(bounded, url(server.port(), "/with?x=1"));
+    BOOST_REQUIRE(!ec);
+    BOOST_TEST(r.body() == "seen /with?x=1");
+    BOOST_TEST(seen.fields["X-Request-ID"] == "edge-42");
+    auto next = ahttp::parse_traceparent(seen.fields["traceparent"]);
+    BOOST_REQUIRE(next);
+    BOOST_TEST(next->trace_id == tp->trace_id);   // the same trace
+    BOOST_TEST(next->parent_id != tp->parent_id); // a new parent
+    auto budget = ahttp::parse_budget(seen.fields["Request-Timeout"]);
+    BOOST_REQUIRE(budget);
+    BOOST_TEST((*budget <= 2s && *budget > 1s)); // what remained when it was sent
+}
+
+BOOST_AUTO_TEST_CASE(a_slow_server_ends_with_the_deadline_and_sees_the_close)
+{
+    std::promise<error_code> handler_ended;
+    test::test_server server(sleeping(10s, &handler_ended));
+    client_fixture f;
+    auto [ctx, cancel] = asioctx::with_timeout(f.root, 200ms);
+    auto const start = clock_type::now();
+    auto [ec, r] = f.get(ctx, url(server.port()));
+    auto const took = clock_type::now() - start;
+    BOOST_TEST((ec == asioctx::error::deadline_exceeded));
+    BOOST_TEST((took >= 190ms && took < 2s));
+    // The server's handler was cancelled because the client closed the connection.
+    auto ended = handler_ended.get_future();
+    BOOST_REQUIRE((ended.wait_for(5s) == std::future_status::ready));
+    BOOST_TEST((ended.get() == ahttp::error::client_disconnected));
+    BOOST_TEST(f.c->idle_connections() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_server_that_never_answers_or_drips_is_cut_off_at_the_deadline)
+{
+    std::optional<test::raw_server> silent;
+    silent.emplace([&](test::raw_server::socket_type& s) {
+        test::raw_server::read_request(s);
+        silent->wait_for_close(s);
+    });
+    std::optional<test::raw_server> dripping;
+    dripping.emplace([&](test::raw_server::socket_type& s) {
+        test::raw_server::read_request(s);
+        std::string const response = "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + std::string(1000, 'x');
+        error_code ec;
+        for(char c : response)
+        {
+            asio::write(s, asio::buffer(&c, 1), ec);
+            if(ec)
+                break;
+            std::this_thread::sleep_for(20ms); // a byte every 20 ms: never idle for long
+        }
+        dripping->wait_for_close(s);
+    });
+    client_fixture f;
+    for(auto* server : {&*silent, &*dripping})
+    {
+        auto [ctx, cancel] = asioctx::with_timeout(f.root, 300ms);
+        auto const start = clock_type::now();
+        auto [ec, r] = f.get(ctx, url(server->port()));
+        auto const took = clock_type::now() - start;
+        BOOST_TEST((ec == asioctx::error::deadline_exceeded));
+        BOOST_TEST((took >= 290ms && took < 2s)); // the deadline holds for the whole exchange
+    }
+    silent.reset(); // joins: each connection saw the client close it
+    dripping.reset();
+}
+
+BOOST_AUTO_TEST_CASE(distinct_errors)
+{
+    client_fixture f;
+    // Refused: a port with no listener.
+    unsigned short closed_port;
+    {
+        asio::io_context tmp;
+        asio::ip::tcp::acceptor a(tmp, {asio::ip::address_v4::loopback(), 0});
+        closed_port = a.local_endpoint().port();
+    }
+    BOOST_TEST((f.get(f.root, url(closed_port)).first == ahttp::error::connection_refused));
+
+    // Closed in the middle of the body.
+    test::raw_server mid_body([](test::raw_server::socket_type& s) {
+        test::raw_server::read_request(s);
+        asio::write(s, asio::buffer(std::string("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly ten..")));
+    });
+    BOOST_TEST((f.get(f.root, url(mid_body.port())).first == ahttp::error::closed_mid_body));
+
+    // Closed before any response.
+    test::raw_server hang_up([](test::raw_server::socket_type& s) { test::raw_server::read_request(s); });
+    BOOST_TEST((f.get(f.root, url(hang_up.port())).first == ahttp::error::closed_before_response));
+
+    // Not HTTP.
+    test::raw_server garbage([](test::raw_server::socket_type& s) {
+        test::raw_server::read_request(s);
+        asio::write(s, asio::buffer(std::string("SMTP ready\r\n\r\n")));
+    });
+    BOOST_TEST((f.get(f.root, url(garbage.port())).first == ahttp::error::malformed_response));
+
+    // A body over the limit.
+    test::test_server big([](asioctx::context, ahttp::incoming& in) -> asio::awaitable<ahttp::response> {
+        co_return ahttp::make_response(in.header(), bhttp::status::ok, std::string(10'000, 'b'));
+    });
+    ahttp::client_options small;
+    small.body_limit = 1000;
+    client_fixture limited(small);
+    BOOST_TEST((limited.get(limited.root, url(big.port())).first == ahttp::error::response_too_large));
+
+    // Bad URLs and fields, before any connection.
+    for(std::string bad : {"ftp://127.0.0.1/", "http:///nohost", "http://user:pw@127.0.0.1/", "not a url"})
+        BOOST_TEST((f.get(f.root, bad).first == ahttp::error::bad_url), bad);
+    ahttp::fetch_request injected;
+    injected.url = url(big.port());
+    injected.fields.set("X-Note", "a\r\nX-Injected: 1");
+    BOOST_TEST((f.fetch(f.root, injected).first == ahttp::error::unsafe_field));
+}
+
+BOOST_AUTO_TEST_CASE(resolution_that_outlives_the_fetch_leaks_nothing)
+{
+    auto lookups_done = std::make_shared<std::atomic<int>>(0);
+    std::vector<std::thread> lookups;
+    std::mutex lookups_mutex;
+    ahttp::client_options o;
+    o.resolve = [&](std::string const& host, std::string const& service, auto done) {
+        std::lock_guard<std::mutex> g(lookups_mutex);
+        lookups.emplace_back([host, service, done, lookups_done] {
+            std::this_thread::sleep_for(1s); // a lookup that cannot be interrupted
+            if(host == "fails.test")
+            {
+                done(asio::error::host_not_found, {});
+            }
+            else
+                done({}, asio::ip::tcp::resolver::results_type::create(
+                             {asio::ip::address_v4::loopback(), static_cast<unsigned short>(std::stoi(service))}, host, service));
+            ++*lookups_done;
+        });
+    };
+    {
+        client_fixture f(o);
+        auto [ctx, cancel] = asioctx::with_timeout(f.root, 100ms);
+        auto const start = clock_type::now();
+        auto [ec, r] = f.get(ctx, "http://slow-dns.test:1/");
+        BOOST_TEST((ec == asioctx::error::deadline_exceeded));
+        BOOST_TEST((clock_type::now() - start < 800ms)); // on time, not when the lookup ends
+        BOOST_TEST((f.get(f.root, "http://fails.test/").first == ahttp::error::resolve_failed));
+    }
+    for(auto& t : lookups)
+        t.join(); // the late completion found nothing to touch (ASan)
+    BOOST_TEST(*lookups_done == 2);
+}
+
+BOOST_AUTO_TEST_CASE(tls_verifies_the_peer)
+{
+    auto [cert, key] = test::self_signed_localhost();
+    asio::ssl::context server_tls(asio::ssl::context::tls_server);
+    server_tls.use_certificate_chain(asio::buffer(cert));
+    server_tls.use_private_key(asio::buffer(key), asio::ssl::context::pem);
+    seen_request seen;
+    asio::io_context sio;
+    ahttp::server srv(sio.get_executor(), asioctx::background(), recording(seen), server_tls);
+    srv.listen({asio::ip::address_v4::loopback(), 0});
+    srv.async_run([](std::exception_ptr) {});
+    std::thread runner([&] { sio.run(); });
+    std::string const https = "https://localhost:" + std::to_string(srv.local_endpoint().port()) + "/secure";
+    {
+        client_fixture by_default; // system roots: a self-signed certificate is refused
+        BOOST_TEST((by_default.get(by_default.root, https).first == ahttp::error::tls_failed));
+    }
+    {
+        asio::ssl::context trusting(asio::ssl::context::tls_client);
+        trusting.add_certificate_authority(asio::buffer(cert));
+        ahttp::client_options o;
+        o.tls = &trusting;
+        client_fixture f(o);
+        auto [ec, r] = f.get(f.root, https);
+        BOOST_REQUIRE(!ec);
+        BOOST_TEST(r.body() == "seen /secure");
+        // The name must match too: the certificate is for "localhost", not 127.0.0.1.
+        auto by_ip = "https://127.0.0.1:" + std::to_string(srv.local_endpoint().port()) + "/";
+        BOOST_TEST((f.get(f.root, by_ip).first == ahttp::error::tls_failed));
+    }
+    srv.stop();
+    runner.join();
+}
+
+BOOST_AUTO_TEST_CASE(connections_are_reused_but_never_after_a_cancel)
+{
+    seen_request seen;
+    test::test_server server([&](asioctx::context ctx, ahttp::incoming& in) -> asio::awaitable<ahttp::response> {
+        {
+            std::lock_guard<std::mutex> g(seen.mutex);
+            seen.peers.push_back(in.peer());
+        }
+        if(in.header().target() == "/slow")
+            co_await asioctx::async_sleep(ctx, 10s, asio::as_tuple(asio::use_awaitable));
+        co_return ahttp::make_response(in.header(), bhttp::status::ok, "ok");
+    });
+    client_fixture f;
+    BOOST_TEST(!f.get(f.root, url(server.port(), "/a")).first);
+    BOOST_TEST(f.c->idle_connections() == 1u);
+    BOOST_TEST(!f.get(f.root, url(server.port(), "/b")).first);
+    BOOST_TEST(seen.peers.at(0) == seen.peers.at(1)); // the same connection
+
+    auto [ctx, cancel] = asioctx::with_timeout(f.root, 100ms);
+    BOOST_TEST((f.get(ctx, url(server.port(), "/slow")).first == asioctx::error::deadline_exceeded));
+    BOOST_TEST(f.c->idle_connections() == 0u); // the pooled one was used, then dropped
+    BOOST_TEST(!f.get(f.root, url(server.port(), "/c")).first);
+    BOOST_TEST(seen.peers.at(3) != seen.peers.at(1)); // a new connection
+    f.c->close_idle_connections();
+    BOOST_TEST(f.c->idle_connections() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(cancellation_from_another_thread_and_per_operation)
+{
+    test::test_server server(sleeping(10s));
+    client_fixture f;
+    {
+        auto [ctx, cancel] = asioctx::with_cancel(f.root);
+        std::thread canceller([&cancel = cancel] {
+            std::this_thread::sleep_for(100ms);
+            cancel();
+        });
+        auto const start = clock_type::now();
+        auto [ec, r] = f.get(ctx, url(server.port()));
+        BOOST_TEST((ec == asioctx::error::canceled));
+        BOOST_TEST((clock_type::now() - start < 2s));
+        canceller.join();
+    }
+    {
+        asio::cancellation_signal signal;
+        std::promise<error_code> done;
+        ahttp::fetch_request req;
+        req.url = url(server.port());
+        f.c->async_fetch(f.root, req,
+            asio::bind_cancellation_slot(signal.slot(), [&done](error_code ec, ahttp::fetch_response) { done.set_value(ec); }));
+        std::this_thread::sleep_for(100ms);
+        asio::post(f.ioc, [&] { signal.emit(asio::cancellation_type::terminal); });
+        auto result = done.get_future();
+        BOOST_REQUIRE((result.wait_for(5s) == std::future_status::ready));
+        BOOST_TEST((result.get() == asioctx::error::canceled));
+    }
+}
+
+BOOST_AUTO_TEST_CASE(redirects_are_off_by_default_and_keep_credentials_home)
+{
+    seen_request target_seen;
+    test::test_server other_origin(recording(target_seen));
+    auto redirect_to = url(other_origin.port(), "/landed");
+    int hops = 0;
+    test::test_server redirecting([&](asioctx::context, ahttp::incoming& in) -> asio::awaitable<ahttp::response> {
+        ++hops;
+        auto res = ahttp::make_response(in.header(), bhttp::status::found, "");
+        if(in.header().target() == "/loop")
+            res.set(bhttp::field::location, "/loop");
+        else
+            res.set(bhttp::field::location, redirect_to);
+        co_return res;
+    });
+    client_fixture plain;
+    auto [ec0, r0] = plain.get(plain.root, url(redirecting.port(), "/go"));
+    BOOST_TEST(!ec0);
+    BOOST_TEST(r0.result_int() == 302); // not followed
+
+    ahttp::client_options o;
+    o.max_redirects = 3;
+    client_fixture following(o);
+    ahttp::fetch_request req;
+    req.url = url(redirecting.port(), "/go");
+    req.fields.set(bhttp::field::authorization, "Bearer secret");
+    auto [ec, r] = following.fetch(following.root, req);
+    BOOST_REQUIRE(!ec);
+    BOOST_TEST(r.body() == "seen /landed");
+    BOOST_TEST(target_seen.fields.count("Authorization") == 0u); // another origin
+
+    hops = 0;
+    BOOST_TEST((following.get(following.root, url(redirecting.port(), "/loop")).first == ahttp::error::too_many_redirects));
+    BOOST_TEST(hops == 4); // the first request and three redirects
+}
+
+// Many fetches, some cancelled, some with deadlines, some plain: afterwards nothing is
+// left open but the pool's idle connections, and closing those returns to the start.
+BOOST_AUTO_TEST_CASE(soak_returns_descriptors_to_the_baseline)
+{
+    test::test_server server([](asioctx::context ctx, ahttp::incoming& in) -> asio::awaitable<ahttp::response> {
+        if(in.header().target() == "/slow")
+            co_await asioctx::async_sleep(ctx, 5ms, asio::as_tuple(asio::use_awaitable));
+        co_return ahttp::make_response(in.header(), bhttp::status::ok, "ok");
+    });
+    std::size_t baseline = 0;
+    int ok = 0, cancelled = 0, timed_out = 0, other = 0;
+    {
+        // Declared before the client, so that they outlive its thread's last handler.
+        std::mt19937 random(42);
+        int const total = 10'000, at_once = 16;
+        std::atomic<int> started{0};
+        std::mutex m;
+        std::condition_variable cv;
+        int finished = 0;
+        std::function<void()> launch;
+        client_fixture f;
+        // The client's io_context opens its reactor's descriptors (epoll, eventfd,
+        // timerfd) with its first socket: warm up before counting.
+        BOOST_REQUIRE(!f.get(f.root, url(server.port(), "/fast")).first);
+        f.c->close_idle_connections();
+        std::this_thread::sleep_for(200ms); // the server closes its side
+        baseline = open_descriptors();
+        // Each finished fetch starts the next: `at_once` in flight until `total` ran.
+        launch = [&] {
+            int const n = started++;
+            if(n >= total)
+                return;
+            int const kind = static_cast<int>(random() % 3);
+            ahttp::fetch_request req;
+            req.url = url(server.port(), n % 2 ? "/slow" : "/fast");
+            auto ctx = f.root;
+            std::shared_ptr<asioctx::cancel_handle> cancel;
+            if(kind == 1) // a deadline of 0 to 4 ms
+            {
+                auto [c, h] = asioctx::with_timeout(f.root, std::chrono::microseconds(random() % 4000));
+                ctx = c;
+                cancel = std::make_shared<asioctx::cancel_handle>(std::move(h));
+            }
+            else if(kind == 2) // cancelled at some step
+            {
+                auto [c, h] = asioctx::with_cancel(f.root);
+                ctx = c;
+                cancel = std::make_shared<asioctx::cancel_handle>(std::move(h));
+                asio::post(f.ioc, [cancel] { (*cancel)(); });
+            }
+            f.c->async_fetch(ctx, std::move(req), [&, cancel](error_code ec, ahttp::fetch_response) {
+                {
+                    std::lock_guard<std::mutex> g(m);
+                    if(!ec)
+                        ++ok;
+                    else if(ec == asioctx::error::canceled)
+                        ++cancelled;
+                    else if(ec == asioctx::error::deadline_exceeded)
+                        ++timed_out;
+                    else
+                        ++other;
+                    ++finished;
+                }
+                cv.notify_one();
+                launch();
+            });
+        };
+        asio::post(f.ioc, [&] {
+            for(int i = 0; i < at_once; ++i)
+                launch();
+        });
+        std::unique_lock<std::mutex> lock(m);
+        BOOST_REQUIRE(cv.wait_for(lock, 300s, [&] { return finished == total; }));
+        lock.unlock();
+        BOOST_TEST(f.c->idle_connections() <= 8u);
+        f.c->close_idle_connections();
+        // The server closes its side as it notices; give it a moment.
+        for(int i = 0; i < 100 && open_descriptors() > baseline; ++i)
+            std::this_thread::sleep_for(20ms);
+        BOOST_TEST(open_descriptors() == baseline);
+    }
+    BOOST_TEST_MESSAGE("soak: " << ok << " ok, " << cancelled << " cancelled, " << timed_out << " timed out, " << other << " other");
+    BOOST_TEST(ok + cancelled + timed_out + other == 10'000);
+    BOOST_TEST(ok > 0);
+    BOOST_TEST(cancelled > 0);
+    BOOST_TEST(timed_out > 0);
+    BOOST_TEST(other == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
