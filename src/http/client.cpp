@@ -39,6 +39,7 @@
 
 #include <mutex>
 #include <optional>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -323,56 +324,45 @@ asio::awaitable<std::pair<error_code, std::unique_ptr<connection>>> open(
     co_return std::pair{error_code(), std::move(c)};
 }
 
-// Writes `msg` and reads the response on `stream`. `reusable` says whether the
-// connection may carry another exchange.
-template<class Stream>
-asio::awaitable<fetch_outcome> exchange(Stream& stream, connection& c, context const& ctx,
-    bhttp::request<bhttp::string_body>& msg, client_options const& options, bool& reusable)
+// What the read of a response ended with, as the fetch reports it.
+error_code read_failure(context const& ctx, error_code const& ec, bool got_some) noexcept
 {
-    reusable = false;
-    // The budget is what remains now, as the request leaves.
-    if(!options.budget_header.empty())
-    {
-        if(auto deadline = ctx.deadline())
-        {
-            auto const left = *deadline - std::chrono::steady_clock::now();
-            if(left <= std::chrono::steady_clock::duration::zero())
-                co_return fetch_outcome{make_error_code(asioctx::error::deadline_exceeded), {}};
-            msg.set(options.budget_header, format_budget(left));
-        }
-    }
-    auto [wec, wn] = co_await bhttp::async_write(stream, msg, asioctx::bind(ctx, asio::as_tuple(asio::use_awaitable)));
-    if(wec)
-        co_return fetch_outcome{context_error_or(ctx, error::connection_lost), {}};
-    bhttp::response_parser<bhttp::string_body> parser;
-    parser.body_limit(options.body_limit);
-    parser.header_limit(options.header_limit);
-    if(msg.method() == bhttp::verb::head)
-        parser.skip(true);
-    auto [rec, rn] = co_await bhttp::async_read(stream, c.buffer, parser, asioctx::bind(ctx, asio::as_tuple(asio::use_awaitable)));
-    if(rec)
-    {
-        if(ctx.done())
-            co_return fetch_outcome{ctx.err(), {}};
-        if(rec == bhttp::error::body_limit)
-            co_return fetch_outcome{fail(error::response_too_large), {}};
-        bool const closed = rec == bhttp::error::end_of_stream || rec == bhttp::error::partial_message ||
-            rec == asio::error::eof || rec == asio::error::connection_reset || rec == asio::ssl::error::stream_truncated;
-        if(closed)
-            co_return fetch_outcome{fail(parser.got_some() ? error::closed_mid_body : error::closed_before_response), {}};
-        if(rec.category() == bhttp::make_error_code(bhttp::error::bad_version).category())
-            co_return fetch_outcome{fail(error::malformed_response), {}};
-        co_return fetch_outcome{fail(error::connection_lost), {}};
-    }
-    auto res = parser.release();
-    reusable = !ctx.done() && res.keep_alive() && msg.keep_alive() && !res.need_eof() && c.buffer.size() == 0;
-    co_return fetch_outcome{error_code(), std::move(res)};
+    if(ctx.done())
+        return ctx.err();
+    if(ec == bhttp::error::body_limit)
+        return fail(error::response_too_large);
+    bool const closed = ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message ||
+        ec == asio::error::eof || ec == asio::error::connection_reset || ec == asio::ssl::error::stream_truncated;
+    if(closed)
+        return fail(got_some ? error::closed_mid_body : error::closed_before_response);
+    if(ec.category() == bhttp::make_error_code(bhttp::error::bad_version).category())
+        return fail(error::malformed_response);
+    return fail(error::connection_lost);
 }
 
-// One exchange with `where`: a pooled connection or a new one.
-asio::awaitable<fetch_outcome> exchange_with(
-    std::shared_ptr<client::state> st, context const& ctx, origin_and_target const& where, bhttp::request<bhttp::string_body>& msg)
+// Sets the budget header to what remains of the context's time now, as the request
+// leaves. False if nothing remains.
+bool stamp_budget(context const& ctx, bhttp::request<bhttp::string_body>& msg, client_options const& options)
 {
+    if(options.budget_header.empty())
+        return true;
+    auto deadline = ctx.deadline();
+    if(!deadline)
+        return true;
+    auto const left = *deadline - std::chrono::steady_clock::now();
+    if(left <= std::chrono::steady_clock::duration::zero())
+        return false;
+    msg.set(options.budget_header, format_budget(left));
+    return true;
+}
+
+// One exchange with `where` on a pooled connection or a new one. The steps are written
+// out for both stream types rather than in a coroutine per step: each nested coroutine
+// frame costs an allocation per fetch.
+asio::awaitable<fetch_outcome> exchange_with(
+    std::shared_ptr<client::state> const& st, context const& ctx, origin_and_target const& where, bhttp::request<bhttp::string_body>& msg)
+{
+    auto const& options = st->options;
     for(int attempt = 0;; ++attempt)
     {
         auto c = attempt == 0 ? st->take(where.origin) : nullptr;
@@ -384,21 +374,38 @@ asio::awaitable<fetch_outcome> exchange_with(
                 co_return fetch_outcome{ec, {}};
             c = std::move(fresh);
         }
-        bool reusable = false;
-        // (Not one conditional expression: g++ 12 destroys its co_await result twice.)
-        fetch_outcome outcome;
+        if(!stamp_budget(ctx, msg, options))
+            co_return fetch_outcome{make_error_code(asioctx::error::deadline_exceeded), {}};
+        auto token = asioctx::bind(ctx, asio::as_tuple(asio::use_awaitable));
+        error_code ec;
         if(c->secure)
-            outcome = co_await exchange(*c->secure, *c, ctx, msg, st->options, reusable);
+            std::tie(ec, std::ignore) = co_await bhttp::async_write(*c->secure, msg, token);
         else
-            outcome = co_await exchange(*c->plain, *c, ctx, msg, st->options, reusable);
-        // A kept-alive connection the server closed while it idled: once more, on a new one.
-        if(outcome.first == error::closed_before_response && reused && is_idempotent(msg.method()) && !ctx.done())
-            continue;
-        if(!outcome.first && reusable)
+            std::tie(ec, std::ignore) = co_await bhttp::async_write(*c->plain, msg, token);
+        if(ec)
+            co_return fetch_outcome{context_error_or(ctx, error::connection_lost), {}};
+        bhttp::response_parser<bhttp::string_body> parser;
+        parser.body_limit(options.body_limit);
+        parser.header_limit(options.header_limit);
+        if(msg.method() == bhttp::verb::head)
+            parser.skip(true);
+        if(c->secure)
+            std::tie(ec, std::ignore) = co_await bhttp::async_read(*c->secure, c->buffer, parser, token);
+        else
+            std::tie(ec, std::ignore) = co_await bhttp::async_read(*c->plain, c->buffer, parser, token);
+        if(ec)
+        {
+            auto const failure = read_failure(ctx, ec, parser.got_some());
+            // A kept-alive connection the server closed while it idled: once more, on a new one.
+            if(failure == error::closed_before_response && reused && is_idempotent(msg.method()) && !ctx.done())
+                continue;
+            // `c` closes here: after a failure, a cancellation or a deadline it is never reused.
+            co_return fetch_outcome{failure, {}};
+        }
+        auto res = parser.release();
+        if(!ctx.done() && res.keep_alive() && msg.keep_alive() && !res.need_eof() && c->buffer.size() == 0)
             st->put(std::move(c));
-        // Otherwise `c` closes here: after a failure, a cancellation or a deadline, it is
-        // never reused.
-        co_return outcome;
+        co_return fetch_outcome{error_code(), std::move(res)};
     }
 }
 
@@ -507,46 +514,57 @@ void client::close_idle_connections()
     }
 }
 
+namespace {
+
+// Hands the outcome to the user's handler, on the handler's executor.
+void deliver(asio::any_completion_handler<void(error_code, fetch_response)> handler, asio::any_io_executor const& ex,
+    std::exception_ptr e, fetch_outcome outcome)
+{
+    if(e)
+    {
+        try
+        {
+            std::rethrow_exception(e);
+        }
+        catch(boost::system::system_error const& se)
+        {
+            outcome.first = se.code();
+        }
+        catch(std::bad_alloc const&)
+        {
+            outcome.first = asio::error::no_memory;
+        }
+    }
+    auto handler_ex = asio::get_associated_executor(handler, ex);
+    asio::dispatch(handler_ex, [h = std::move(handler), ec = outcome.first, res = std::move(outcome.second)]() mutable {
+        std::move(h)(ec, std::move(res));
+    });
+}
+
+} // namespace
+
 void client::start(std::shared_ptr<state> const& st, context ctx, fetch_request req,
     asio::any_completion_handler<void(error_code, fetch_response)> handler)
 {
-    auto op = std::make_unique<fetch_operation>(fetch_operation{cancel_handle(), std::move(handler)});
-    // Per-operation cancellation of any type cancels a context of the fetch's own. Without
-    // a slot there is nothing to cancel it but `ctx`: no child is made, so a fetch bound to
-    // a context that can never be done binds its operations for free.
-    auto slot = asio::get_associated_cancellation_slot(op->handler);
-    if(slot.is_connected())
+    auto slot = asio::get_associated_cancellation_slot(handler);
+    if(!slot.is_connected())
     {
-        auto [child, cancel] = with_cancel(ctx);
-        ctx = std::move(child);
-        op->cancel = std::move(cancel);
-        slot.assign([c = &op->cancel](asio::cancellation_type) { (*c)(); });
+        // Nothing can cancel the fetch but `ctx`: no context of its own, nothing to keep.
+        asio::co_spawn(st->ex, run_fetch(st, std::move(ctx), std::move(req)),
+            [h = std::move(handler), ex = st->ex](std::exception_ptr e, fetch_outcome outcome) mutable {
+                deliver(std::move(h), ex, e, std::move(outcome));
+            });
+        return;
     }
-    asio::co_spawn(st->ex, run_fetch(st, std::move(ctx), std::move(req)),
+    // Per-operation cancellation of any type cancels a context of the fetch's own.
+    auto [child, cancel] = with_cancel(ctx);
+    auto op = std::make_unique<fetch_operation>(fetch_operation{std::move(cancel), std::move(handler)});
+    slot.assign([c = &op->cancel](asio::cancellation_type) { (*c)(); });
+    asio::co_spawn(st->ex, run_fetch(st, std::move(child), std::move(req)),
         [op = std::move(op), ex = st->ex](std::exception_ptr e, fetch_outcome outcome) mutable {
             auto slot = asio::get_associated_cancellation_slot(op->handler);
-            if(slot.is_connected())
-                slot.clear();
-            if(e)
-            {
-                try
-                {
-                    std::rethrow_exception(e);
-                }
-                catch(boost::system::system_error const& se)
-                {
-                    outcome.first = se.code();
-                }
-                catch(std::bad_alloc const&)
-                {
-                    outcome.first = asio::error::no_memory;
-                }
-            }
-            auto handler_ex = asio::get_associated_executor(op->handler, ex);
-            asio::dispatch(handler_ex,
-                [h = std::move(op->handler), ec = outcome.first, res = std::move(outcome.second)]() mutable {
-                    std::move(h)(ec, std::move(res));
-                });
+            slot.clear();
+            deliver(std::move(op->handler), ex, e, std::move(outcome));
         });
 }
 
