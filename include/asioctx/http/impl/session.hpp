@@ -51,15 +51,6 @@ inline bool is_bad_request(boost::system::error_code const& ec) noexcept
         ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
 }
 
-// A deadline for one read or write: a context of the executor's deadline queue, so that
-// arming and ending it is a heap insertion and removal, not a steady_timer armed and
-// cancelled per operation. The operation is bound to it and cancelled when it passes.
-inline cancellable deadline_after(boost::asio::any_io_executor const& ex, context const& parent,
-    std::chrono::milliseconds after)
-{
-    return with_timeout(ex, parent, after);
-}
-
 // What a session's requests share: the read buffer and the background read that
 // notices the client leaving. Shared with that read's handler and with posted starts, so
 // that both stay valid whatever the session does meanwhile (a stream without
@@ -139,7 +130,7 @@ public:
         {
             if(body_error_)
                 throw boost::system::system_error(body_error_);
-            auto deadline = deadline_after(executor_, ctx_, options_.body_timeout);
+            auto deadline = with_timeout(executor_, ctx_, options_.body_timeout);
             auto [ec, n] = co_await boost::beast::http::async_read(
                 stream_, shared_->buffer, parser_, asioctx::bind(deadline.ctx, asio::as_tuple(asio::use_awaitable)));
             if(ec)
@@ -186,19 +177,20 @@ public:
         });
     }
 
-    // Detaches the request from the watch. A read that can be cancelled is, and is waited
-    // for; one that cannot stays pending and becomes the first read of the next request.
-    boost::asio::awaitable<void> stop_watch()
+    // Detaches the request from the watch. A read that can be cancelled is, and true says
+    // the caller must wait for it (`read_finished`: it refers to the buffer); one that
+    // cannot stays pending and becomes the first read of the next request. Not a coroutine:
+    // most requests have no read to wait for, and a frame per request would cost more.
+    bool detach_watch() noexcept
     {
         auto& sh = *shared_;
         sh.start_for = 0; // a start still queued does nothing
         sh.watched = nullptr;
         sh.watched_disconnected = nullptr;
-        if(sh.reading && sh.cancellable)
-        {
-            sh.signal.emit(boost::asio::cancellation_type::terminal);
-            co_await read_finished(shared_);
-        }
+        if(!sh.reading || !sh.cancellable)
+            return false;
+        sh.signal.emit(boost::asio::cancellation_type::terminal);
+        return true;
     }
 
 private:
@@ -266,7 +258,7 @@ boost::asio::awaitable<void> reply_and_close(Stream& stream, boost::beast::http:
     req.version(11);
     auto res = make_response(req, status, std::move(text));
     res.keep_alive(false);
-    auto deadline = deadline_after(co_await asio::this_coro::executor, background(), options.write_timeout);
+    auto deadline = with_timeout(co_await asio::this_coro::executor, background(), options.write_timeout);
     co_await boost::beast::http::async_write(stream, res, asioctx::bind(deadline.ctx, asio::as_tuple(asio::use_awaitable)));
 }
 
@@ -290,16 +282,19 @@ boost::asio::awaitable<void> serve_session(Stream& stream, context accepting, co
     for(;;)
     {
         // A background read the stream could not cancel is the first read of this request.
-        co_await detail::read_finished(shared);
+        if(shared->reading)
+            co_await detail::read_finished(shared);
         if(shared->client_left)
             co_return;
         bhttp::request_parser<bhttp::string_body> parser;
         parser.header_limit(static_cast<std::uint32_t>((std::min<std::size_t>)(options.header_limit, UINT32_MAX)));
         parser.body_limit(options.body_limit);
         // One deadline for the whole header: a client sending a byte at a time gains nothing.
+        // Deadlines are contexts of the executor's deadline queue, to which each read and
+        // write is bound: a heap insertion, not a steady_timer armed and cancelled.
         error_code ec;
         {
-            auto deadline = detail::deadline_after(
+            auto deadline = with_timeout(
                 executor, accepting, number == 0 ? options.header_timeout : options.idle_timeout);
             std::tie(ec, std::ignore) = co_await bhttp::async_read_header(
                 stream, buffer, parser, asioctx::bind(deadline.ctx, asio::as_tuple(asio::use_awaitable)));
@@ -331,7 +326,8 @@ boost::asio::awaitable<void> serve_session(Stream& stream, context accepting, co
         {
             // Below: 413 for an oversized body, 500 for anything else.
         }
-        co_await req.stop_watch();
+        if(req.detach_watch())
+            co_await detail::read_finished(shared);
         if(req.disconnected())
             co_return;
         if(!res)
@@ -349,7 +345,7 @@ boost::asio::awaitable<void> serve_session(Stream& stream, context accepting, co
         bool const keep = parser.get().keep_alive() && req.body_complete() && !accepting.done();
         res->keep_alive(keep);
         res->prepare_payload();
-        auto write_deadline = detail::deadline_after(executor, background(), options.write_timeout);
+        auto write_deadline = with_timeout(executor, background(), options.write_timeout);
         auto [wec, wn] = co_await bhttp::async_write(
             stream, *res, asioctx::bind(write_deadline.ctx, asio::as_tuple(asio::use_awaitable)));
         if(wec || !keep)
