@@ -5,6 +5,7 @@
 #   ./setup.sh demo    build and run the gateway demo (arguments go to it: --listen ...)
 #   ./setup.sh test    build and run every test: g++ (warnings as errors) with the
 #                      package consumers, ASan+UBSan, TSan (clang), libFuzzer, and b2
+#                      (diagnostics compiled out)
 #   ./setup.sh bench   build (release) and run the benchmarks (Google Benchmark, then wrk)
 #   ./setup.sh deps    only install the packages
 #
@@ -14,6 +15,7 @@ cd "$(dirname "$0")"
 packages=(
     g++ clang libclang-rt-14-dev cmake ninja-build ccache git
     libboost1.81-dev libboost-test1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-context1.81-dev
+    libboost-stacktrace1.81-dev
     libboost1.81-tools-dev libssl-dev libbenchmark-dev python3-jwt python3-cryptography wrk
 )
 
@@ -66,7 +68,8 @@ run_ctest() {
 
 run_b2() {
     set +e
-    b2 -j"$jobs" -q warnings-as-errors=on 2>&1 | tail -n 20
+    # With the diagnostics registry compiled out: every test and example in that layout too.
+    b2 -j"$jobs" -q warnings-as-errors=on define=ASIOCTX_NO_DIAGNOSTICS 2>&1 | tail -n 20
     local rc=${PIPESTATUS[0]}
     set -e
     if [ "$rc" -eq 0 ]; then
@@ -114,6 +117,7 @@ case "${1:-}" in
         build_preset release
         ./build/release/bench/asioctx_bench "${@:2}"
         ./build/release/bench/asioctx_http_bench "${@:2}"
+        bench/diagnostics_bench.sh build/release
         bench/http_bench.sh build/release
         ;;
     *)

@@ -13,6 +13,7 @@
 #include <asioctx/context.hpp>
 #include <asioctx/coroutine.hpp>
 #include <asioctx/deadline.hpp>
+#include <asioctx/diagnostics.hpp>
 #include <asioctx/error.hpp>
 #include <asioctx/executor.hpp>
 #include <asioctx/group.hpp>

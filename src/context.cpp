@@ -75,6 +75,10 @@ void release(node* n) noexcept
     while(n && n->refs_.fetch_sub(1, std::memory_order_acq_rel) == 1)
     {
         auto parent = n->parent_;
+#if ASIOCTX_DIAGNOSTICS_COMPILED_IN
+        if(n->diag_) [[unlikely]]
+            untrack_node(n);
+#endif
         delete n;
         n = parent;
     }
@@ -301,6 +305,26 @@ void throw_no_executor(boost::source_location const& loc)
     throw boost::system::system_error(make_error_code(error::no_executor, &loc));
 }
 
+cancellable derive_cancel(context const& parent ASIOCTX_SITE_PARAM)
+{
+    auto p = parent.native_node();
+    auto n = new cancel_node(node_kind::cancel, p);
+    note_derived(n ASIOCTX_SITE_ARG(site));
+    add_ref(p);
+    n->refs_.store(2, std::memory_order_relaxed); // the context and the handle
+    link_child(parent.native_state(), n);
+    return cancellable{context::adopt(n, n), cancel_handle(n)};
+}
+
+context derive_without_cancel(context const& parent ASIOCTX_SITE_PARAM)
+{
+    auto p = parent.native_node();
+    auto n = new node(node_kind::without_cancel, p);
+    note_derived(n ASIOCTX_SITE_ARG(site));
+    add_ref(p);
+    return context::adopt(n, &never_node);
+}
+
 } // namespace detail
 
 context todo() noexcept
@@ -320,24 +344,6 @@ boost::system::error_code cause(context const& ctx) noexcept
     if(s->state_.load(std::memory_order_acquire) == detail::state_live)
         return {};
     return s->cause_;
-}
-
-cancellable with_cancel(context const& parent)
-{
-    auto p = parent.native_node();
-    auto n = new detail::cancel_node(detail::node_kind::cancel, p);
-    detail::add_ref(p);
-    n->refs_.store(2, std::memory_order_relaxed); // the context and the handle
-    detail::link_child(parent.native_state(), n);
-    return cancellable{context::adopt(n, n), cancel_handle(n)};
-}
-
-context without_cancel(context const& parent)
-{
-    auto p = parent.native_node();
-    auto n = new detail::node(detail::node_kind::without_cancel, p);
-    detail::add_ref(p);
-    return context::adopt(n, &detail::never_node);
 }
 
 } // namespace asioctx

@@ -334,8 +334,7 @@ steady_time steady_from_system(std::chrono::system_clock::time_point t, steady_t
 }
 
 cancellable derive_deadline(boost::asio::any_io_executor const* ex, context const& parent,
-    steady_time deadline, steady_time now, boost::system::error_code const& cause,
-    boost::source_location const& loc)
+    steady_time deadline, steady_time now, boost::system::error_code const& cause ASIOCTX_SITE_PARAM)
 {
     std::shared_ptr<deadline_queue> const* queue = nullptr;
     if(!ex)
@@ -347,11 +346,12 @@ cancellable derive_deadline(boost::asio::any_io_executor const* ex, context cons
         }
     }
     if(!ex || !*ex)
-        throw_no_executor(loc);
+        ASIOCTX_THROW_NO_EXECUTOR();
     if(effective_deadline(parent.native_node()) <= deadline)
-        return with_cancel(parent); // the parent's deadline comes first: no timer
+        return derive_cancel(parent ASIOCTX_SITE_ARG(site)); // the parent's deadline comes first: no timer
     auto p = parent.native_node();
     auto n = new deadline_node(p, deadline);
+    note_derived(n ASIOCTX_SITE_ARG(site));
     add_ref(p);
     n->refs_.store(2, std::memory_order_relaxed); // the context and the handle
     n->deadline_cause_ = cause;
@@ -376,7 +376,7 @@ cancellable derive_deadline(boost::asio::any_io_executor const* ex, context cons
     }
     unlock(n);
     if(!queued && n->state_.load(std::memory_order_acquire) == state_live)
-        throw_no_executor(loc); // the executor's context has shut down: it would never fire
+        ASIOCTX_THROW_NO_EXECUTOR(); // the executor's context has shut down: it would never fire
     return result;
 }
 
@@ -385,14 +385,15 @@ boost::asio::any_io_executor const* tree_executor_of(context const& ctx) noexcep
     return executor_of(ctx);
 }
 
-} // namespace detail
-
-context with_executor(context const& parent, boost::asio::any_io_executor ex)
+context derive_executor(context const& parent, boost::asio::any_io_executor ex ASIOCTX_SITE_PARAM)
 {
     if(!ex)
-        detail::throw_no_executor(BOOST_CURRENT_LOCATION);
-    auto queue = detail::queue_for(ex);
-    return with_value(parent, detail::executor_key, detail::tree_executor{std::move(ex), std::move(queue)});
+        ASIOCTX_THROW_NO_EXECUTOR();
+    auto queue = queue_for(ex);
+    return with_value(parent, executor_key, tree_executor{std::move(ex), std::move(queue)}
+        ASIOCTX_SITE_ARG(site));
 }
+
+} // namespace detail
 
 } // namespace asioctx

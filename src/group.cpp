@@ -21,7 +21,7 @@ namespace {
 context carrying(context const& parent, boost::asio::any_io_executor const& ex)
 {
     if(!ex)
-        throw_no_executor(BOOST_CURRENT_LOCATION);
+        ASIOCTX_THROW_NO_EXECUTOR();
     auto const carried = executor_of(parent);
     if(carried && *carried == ex)
         return parent;

@@ -147,7 +147,7 @@ after_func_handle after_func(boost::asio::any_io_executor const& ex, context con
     using fn = std::decay_t<F>;
     static_assert(std::is_invocable_v<fn&>, "after_func: f must be callable with no arguments");
     if(!ex)
-        detail::throw_no_executor(BOOST_CURRENT_LOCATION);
+        ASIOCTX_THROW_NO_EXECUTOR();
     auto state = ctx.native_state();
     if(state->kind_ == detail::node_kind::never)
         return after_func_handle();
@@ -155,7 +155,7 @@ after_func_handle after_func(boost::asio::any_io_executor const& ex, context con
     if(!detail::track(reg))
     {
         reg->release();
-        detail::throw_no_executor(BOOST_CURRENT_LOCATION); // its execution context has shut down
+        ASIOCTX_THROW_NO_EXECUTOR(); // its execution context has shut down
     }
     if(!detail::add_registration(state, reg))
         reg->fire(ctx.err(), cause(ctx)); // already done: post at once
@@ -169,7 +169,7 @@ after_func_handle after_func(context const& ctx, F&& f)
 {
     auto ex = executor_of(ctx);
     if(!ex)
-        detail::throw_no_executor(BOOST_CURRENT_LOCATION);
+        ASIOCTX_THROW_NO_EXECUTOR();
     return after_func(*ex, ctx, static_cast<F&&>(f));
 }
 

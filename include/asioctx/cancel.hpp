@@ -117,22 +117,33 @@ struct [[nodiscard]] cancellable
     cancel_handle cancel;
 };
 
+namespace detail {
+[[nodiscard]] ASIOCTX_DECL cancellable derive_cancel(context const& parent ASIOCTX_SITE_PARAM);
+} // namespace detail
+
 /** Derives a context that is done when `cancel` is called or destroyed, or when
     `parent` is done, whichever happens first (Go's `WithCancel`).
 
     A child of a parent that is already done is born done with the parent's error
     and cause. Deriving from a parent that can never be done (background, todo,
-    without_cancel) registers nothing. Allocates once.
+    without_cancel) registers nothing. Allocates once. `site` is where the context
+    is derived, for the diagnostics registry (`diagnostics.hpp`): leave it defaulted,
+    or forward your own caller's site from a helper that derives for it.
 */
-[[nodiscard]] ASIOCTX_DECL cancellable with_cancel(context const& parent);
+[[nodiscard]] inline cancellable with_cancel(
+    context const& parent, [[maybe_unused]] source_location const& site = source_location::current())
+{
+    return detail::derive_cancel(parent ASIOCTX_SITE_ARG(site));
+}
 
 /** Like `with_cancel`, and the handle's `cancel(cause)` records why (Go's
     `WithCancelCause`); `cause(ctx)` reports it, `ctx.err()` stays `canceled`.
     (Every `cancel_handle` accepts a cause; this name is kept for Go readers.)
 */
-[[nodiscard]] inline cancellable with_cancel_cause(context const& parent)
+[[nodiscard]] inline cancellable with_cancel_cause(
+    context const& parent, source_location const& site = source_location::current())
 {
-    return with_cancel(parent);
+    return with_cancel(parent, site);
 }
 
 } // namespace asioctx

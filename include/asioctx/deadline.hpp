@@ -24,7 +24,7 @@ namespace detail {
 // `parent` carries". `now` is the caller's single clock reading.
 [[nodiscard]] ASIOCTX_DECL cancellable derive_deadline(boost::asio::any_io_executor const* ex,
     context const& parent, steady_time deadline, steady_time now,
-    boost::system::error_code const& cause, boost::source_location const& loc);
+    boost::system::error_code const& cause ASIOCTX_SITE_PARAM);
 
 // now + d, saturating: a timeout too large to represent means "no deadline".
 inline steady_time add_saturated(steady_time now, std::chrono::steady_clock::duration d) noexcept
@@ -65,16 +65,18 @@ std::chrono::steady_clock::duration to_steady(std::chrono::duration<Rep, Period>
     context, like any timer; once none is pending, `io_context::run()` can return.
 
     Cancelling through the handle gives `error::canceled`. Deadlines of an execution
-    context that has been shut down never fire. Allocates once (the node).
+    context that has been shut down never fire. Allocates once (the node). `site`:
+    see `with_cancel`.
 
     @throws boost::system::system_error with `error::no_executor` if `ex` is empty, or
     its execution context has been shut down.
 */
 [[nodiscard]] inline cancellable with_deadline(boost::asio::any_io_executor const& ex,
-    context const& parent, std::chrono::steady_clock::time_point deadline)
+    context const& parent, std::chrono::steady_clock::time_point deadline,
+    [[maybe_unused]] source_location const& site = source_location::current())
 {
-    return detail::derive_deadline(&ex, parent, deadline, std::chrono::steady_clock::now(), {},
-        BOOST_CURRENT_LOCATION);
+    return detail::derive_deadline(&ex, parent, deadline, std::chrono::steady_clock::now(), {}
+        ASIOCTX_SITE_ARG(site));
 }
 
 /** Same, on the executor that `parent` carries (`with_executor`).
@@ -82,10 +84,11 @@ std::chrono::steady_clock::duration to_steady(std::chrono::duration<Rep, Period>
     a deadline that could never fire is reported at once, never silently ignored.
 */
 [[nodiscard]] inline cancellable with_deadline(
-    context const& parent, std::chrono::steady_clock::time_point deadline)
+    context const& parent, std::chrono::steady_clock::time_point deadline,
+    [[maybe_unused]] source_location const& site = source_location::current())
 {
-    return detail::derive_deadline(nullptr, parent, deadline, std::chrono::steady_clock::now(), {},
-        BOOST_CURRENT_LOCATION);
+    return detail::derive_deadline(nullptr, parent, deadline, std::chrono::steady_clock::now(), {}
+        ASIOCTX_SITE_ARG(site));
 }
 
 /** Like `with_deadline`, and when the deadline fires, `cause(ctx)` is `cause`
@@ -94,59 +97,65 @@ std::chrono::steady_clock::duration to_steady(std::chrono::duration<Rep, Period>
 */
 [[nodiscard]] inline cancellable with_deadline_cause(boost::asio::any_io_executor const& ex,
     context const& parent, std::chrono::steady_clock::time_point deadline,
-    boost::system::error_code const& cause)
+    boost::system::error_code const& cause,
+    [[maybe_unused]] source_location const& site = source_location::current())
 {
-    return detail::derive_deadline(&ex, parent, deadline, std::chrono::steady_clock::now(), cause,
-        BOOST_CURRENT_LOCATION);
+    return detail::derive_deadline(&ex, parent, deadline, std::chrono::steady_clock::now(), cause
+        ASIOCTX_SITE_ARG(site));
 }
 
 /// Same, on the executor that `parent` carries.
 [[nodiscard]] inline cancellable with_deadline_cause(context const& parent,
-    std::chrono::steady_clock::time_point deadline, boost::system::error_code const& cause)
+    std::chrono::steady_clock::time_point deadline, boost::system::error_code const& cause,
+    [[maybe_unused]] source_location const& site = source_location::current())
 {
-    return detail::derive_deadline(nullptr, parent, deadline, std::chrono::steady_clock::now(), cause,
-        BOOST_CURRENT_LOCATION);
+    return detail::derive_deadline(nullptr, parent, deadline, std::chrono::steady_clock::now(), cause
+        ASIOCTX_SITE_ARG(site));
 }
 
 /// `with_deadline(ex, parent, now + timeout)` (Go's `WithTimeout`). A timeout too
 /// large to represent means no deadline; zero or negative is born done.
 template<class Rep, class Period>
 [[nodiscard]] cancellable with_timeout(boost::asio::any_io_executor const& ex,
-    context const& parent, std::chrono::duration<Rep, Period> timeout)
+    context const& parent, std::chrono::duration<Rep, Period> timeout,
+    [[maybe_unused]] source_location const& site = source_location::current())
 {
     auto const now = std::chrono::steady_clock::now();
     return detail::derive_deadline(&ex, parent, detail::add_saturated(now, detail::to_steady(timeout)),
-        now, {}, BOOST_CURRENT_LOCATION);
+        now, {} ASIOCTX_SITE_ARG(site));
 }
 
 /// `with_deadline(parent, now + timeout)`, on the executor `parent` carries.
 template<class Rep, class Period>
-[[nodiscard]] cancellable with_timeout(context const& parent, std::chrono::duration<Rep, Period> timeout)
+[[nodiscard]] cancellable with_timeout(context const& parent, std::chrono::duration<Rep, Period> timeout,
+    [[maybe_unused]] source_location const& site = source_location::current())
 {
     auto const now = std::chrono::steady_clock::now();
     return detail::derive_deadline(nullptr, parent, detail::add_saturated(now, detail::to_steady(timeout)),
-        now, {}, BOOST_CURRENT_LOCATION);
+        now, {} ASIOCTX_SITE_ARG(site));
 }
 
 /// `with_deadline_cause(ex, parent, now + timeout, cause)` (Go's `WithTimeoutCause`).
 template<class Rep, class Period>
 [[nodiscard]] cancellable with_timeout_cause(boost::asio::any_io_executor const& ex,
     context const& parent, std::chrono::duration<Rep, Period> timeout,
-    boost::system::error_code const& cause)
+    boost::system::error_code const& cause,
+    [[maybe_unused]] source_location const& site = source_location::current())
 {
     auto const now = std::chrono::steady_clock::now();
     return detail::derive_deadline(&ex, parent, detail::add_saturated(now, detail::to_steady(timeout)),
-        now, cause, BOOST_CURRENT_LOCATION);
+        now, cause ASIOCTX_SITE_ARG(site));
 }
 
 /// Same, on the executor `parent` carries.
 template<class Rep, class Period>
 [[nodiscard]] cancellable with_timeout_cause(context const& parent,
-    std::chrono::duration<Rep, Period> timeout, boost::system::error_code const& cause)
+    std::chrono::duration<Rep, Period> timeout, boost::system::error_code const& cause,
+    [[maybe_unused]] source_location const& site = source_location::current())
 {
     auto const now = std::chrono::steady_clock::now();
     return detail::derive_deadline(nullptr, parent, detail::add_saturated(now, detail::to_steady(timeout)),
-        now, cause, BOOST_CURRENT_LOCATION);
+        now, cause ASIOCTX_SITE_ARG(site));
 }
 
 /** A deadline at a wall-clock time, "done by 17:00 UTC" (Task 16).
@@ -157,20 +166,22 @@ template<class Rep, class Period>
     tighter parent deadline wins, as with `with_deadline`.
 */
 [[nodiscard]] inline cancellable with_deadline_at(boost::asio::any_io_executor const& ex,
-    context const& parent, std::chrono::system_clock::time_point when)
+    context const& parent, std::chrono::system_clock::time_point when,
+    [[maybe_unused]] source_location const& site = source_location::current())
 {
     auto const now = std::chrono::steady_clock::now();
-    return detail::derive_deadline(&ex, parent, detail::steady_from_system(when, now), now, {},
-        BOOST_CURRENT_LOCATION);
+    return detail::derive_deadline(&ex, parent, detail::steady_from_system(when, now), now, {}
+        ASIOCTX_SITE_ARG(site));
 }
 
 /// Same, on the executor `parent` carries.
 [[nodiscard]] inline cancellable with_deadline_at(
-    context const& parent, std::chrono::system_clock::time_point when)
+    context const& parent, std::chrono::system_clock::time_point when,
+    [[maybe_unused]] source_location const& site = source_location::current())
 {
     auto const now = std::chrono::steady_clock::now();
-    return detail::derive_deadline(nullptr, parent, detail::steady_from_system(when, now), now, {},
-        BOOST_CURRENT_LOCATION);
+    return detail::derive_deadline(nullptr, parent, detail::steady_from_system(when, now), now, {}
+        ASIOCTX_SITE_ARG(site));
 }
 
 } // namespace asioctx

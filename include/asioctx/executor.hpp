@@ -28,6 +28,9 @@ struct tree_executor
 };
 
 inline constexpr key<tree_executor> executor_key{"asioctx.executor"};
+
+[[nodiscard]] ASIOCTX_DECL context derive_executor(
+    context const& parent, boost::asio::any_io_executor ex ASIOCTX_SITE_PARAM);
 } // namespace detail
 
 /** Derives a context that carries `ex` as the executor for what the tree schedules:
@@ -38,7 +41,11 @@ inline constexpr key<tree_executor> executor_key{"asioctx.executor"};
 
     @throws boost::system::system_error with `error::no_executor` if `ex` is empty.
 */
-[[nodiscard]] ASIOCTX_DECL context with_executor(context const& parent, boost::asio::any_io_executor ex);
+[[nodiscard]] inline context with_executor(context const& parent, boost::asio::any_io_executor ex,
+    [[maybe_unused]] source_location const& site = source_location::current())
+{
+    return detail::derive_executor(parent, std::move(ex) ASIOCTX_SITE_ARG(site));
+}
 
 /// The executor carried by `ctx` (see `with_executor`), or nullptr when none.
 inline boost::asio::any_io_executor const* executor_of(context const& ctx) noexcept

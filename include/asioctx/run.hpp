@@ -35,7 +35,7 @@ struct initiate_run
         if(!tasks_ex)
             tasks_ex = boost::asio::any_io_executor(ex);
         if(!tasks_ex)
-            throw_no_executor(BOOST_CURRENT_LOCATION);
+            ASIOCTX_THROW_NO_EXECUTOR();
         // Task 11 (4): a context already done starts nothing.
         if(auto ec = ctx.err())
         {

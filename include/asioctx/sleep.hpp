@@ -36,7 +36,7 @@ struct initiate_sleep
             fallback = *ex;
         boost::asio::any_io_executor ex = boost::asio::get_associated_executor(handler, fallback);
         if(!ex)
-            throw_no_executor(BOOST_CURRENT_LOCATION);
+            ASIOCTX_THROW_NO_EXECUTOR();
         auto timer = std::make_unique<boost::asio::steady_timer>(ex, d);
         auto& t = *timer;
         t.async_wait(asioctx::bind(ctx, boost::asio::consign(static_cast<Handler&&>(handler), std::move(timer))));

@@ -27,27 +27,18 @@ namespace asioctx {
     @endcode
 */
 template<class T>
-class key
+class key : public detail::key_base
 {
     static_assert(std::is_object_v<T> && !std::is_const_v<T>,
         "key<T>: T is the stored value type; store by value");
 
 public:
-    /// `name` is for diagnostics only; it plays no part in lookups.
+    /// `name` is for diagnostics only (derivation traces name it); it plays no part
+    /// in lookups.
     constexpr explicit key(char const* name = "") noexcept
-        : name_(name)
+        : key_base(name)
     {
     }
-    key(key const&) = delete;
-    key& operator=(key const&) = delete;
-
-    constexpr char const* name() const noexcept
-    {
-        return name_;
-    }
-
-private:
-    char const* name_;
 };
 
 /** Derives a context carrying `value` under `k` (Go's `WithValue`).
@@ -56,14 +47,17 @@ private:
     lookups return `T const*`. To share state that changes, store a handle that is
     itself thread-safe (a `std::shared_ptr<std::atomic<...>>`, say); the context only
     carries it. The new context has the parent's cancellation and deadline.
-    Allocates once.
+    Allocates once. `site` is where the context is derived, for the diagnostics
+    registry (see `diagnostics.hpp`); leave it defaulted.
 */
 template<class T, class U>
-[[nodiscard]] context with_value(context const& parent, key<T> const& k, U&& value)
+[[nodiscard]] context with_value(context const& parent, key<T> const& k, U&& value,
+    [[maybe_unused]] source_location const& site = source_location::current())
 {
     static_assert(std::is_constructible_v<T, U&&>, "with_value: value does not convert to the key's type");
     auto p = parent.native_node();
     auto n = new detail::value_node<T>(p, &k, static_cast<U&&>(value));
+    detail::note_derived(n ASIOCTX_SITE_ARG(site));
     detail::add_ref(p);
     return context::adopt(n, parent.native_state());
 }

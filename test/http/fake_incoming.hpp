@@ -23,6 +23,11 @@ using asioctx::http::response;
 class fake_incoming
 {
 public:
+    explicit fake_incoming(std::string peer = "127.0.0.1:1")
+        : incoming_(request_, std::move(peer))
+    {
+    }
+
     asioctx::http::request_header& edit() noexcept
     {
         return request_.base();
@@ -35,7 +40,7 @@ public:
 
 private:
     bhttp::request<bhttp::string_body> request_{bhttp::verb::get, "/x", 11};
-    asioctx::http::message_incoming incoming_{request_, "127.0.0.1:1"};
+    asioctx::http::message_incoming incoming_;
 };
 
 // Runs `h` on a request to completion and returns the response.

@@ -211,7 +211,7 @@ struct initiate_acquire
         if(!track(w))
         {
             w->release();
-            throw_no_executor(BOOST_CURRENT_LOCATION); // its execution context has shut down
+            ASIOCTX_THROW_NO_EXECUTOR(); // its execution context has shut down
         }
         // Hooked before the waiter is reachable from other threads: the slot is only
         // ever touched here and, later, by the completion on the handler's executor.

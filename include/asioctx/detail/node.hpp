@@ -8,6 +8,7 @@
 #define ASIOCTX_DETAIL_NODE_HPP
 
 #include <asioctx/detail/config.hpp>
+#include <asioctx/detail/site.hpp>
 #include <asioctx/error.hpp>
 
 #include <boost/system/error_code.hpp>
@@ -41,6 +42,10 @@ enum : std::uint8_t
     state_deadline = static_cast<std::uint8_t>(error::deadline_exceeded),
 };
 
+#if ASIOCTX_DIAGNOSTICS_COMPILED_IN
+class diag_record; // src/diagnostics.cpp: what the registry knows of one live node
+#endif
+
 // Every derived context is one node, reference counted, pointing to its parent.
 // Nodes are immutable after construction except for the cancellation fields, which
 // the node's own lock guards (state_ is also readable without it).
@@ -66,7 +71,31 @@ public:
     std::atomic<std::uint8_t> state_{state_live};
     std::atomic<std::uint8_t> lock_{0};
     node* const parent_; // owning reference; nullptr is background()
+#if ASIOCTX_DIAGNOSTICS_COMPILED_IN
+    diag_record* diag_ = nullptr; // set once, before the node is shared, when tracked
+#endif
 };
+
+#if ASIOCTX_DIAGNOSTICS_COMPILED_IN
+// The registry's switch (an asioctx::tracking value): read once per derivation.
+ASIOCTX_DECL extern std::atomic<std::uint8_t> tracking_level;
+
+// Records a new node in the registry; never throws (a record that cannot be
+// allocated leaves the node untracked).
+ASIOCTX_DECL void track_node(node* n, source_location const& site) noexcept;
+
+// Removes a tracked node's record; called as its last reference goes.
+ASIOCTX_DECL void untrack_node(node* n) noexcept;
+#endif
+
+// Called by every derivation, after constructing the node and before sharing it.
+inline void note_derived([[maybe_unused]] node* n ASIOCTX_SITE_PARAM) noexcept
+{
+#if ASIOCTX_DIAGNOSTICS_COMPILED_IN
+    if(tracking_level.load(std::memory_order_relaxed) != 0) [[unlikely]]
+        track_node(n, site);
+#endif
+}
 
 // Drops one reference; frees the node and, iteratively, every ancestor that it was
 // the last owner of (deep chains never recurse).
@@ -178,15 +207,35 @@ public:
     deadline_node* expired_next_ = nullptr;                // guarded by the queue
 };
 
+// What every key<T> is: its address is its identity, its name is for diagnostics.
+class key_base
+{
+public:
+    constexpr explicit key_base(char const* name) noexcept
+        : name_(name)
+    {
+    }
+    key_base(key_base const&) = delete;
+    key_base& operator=(key_base const&) = delete;
+
+    constexpr char const* name() const noexcept
+    {
+        return name_;
+    }
+
+private:
+    char const* name_;
+};
+
 class value_node_base : public node
 {
 public:
-    value_node_base(node* parent, void const* key) noexcept
+    value_node_base(node* parent, key_base const* key) noexcept
         : node(node_kind::value, parent)
         , key_(key)
     {
     }
-    void const* const key_;
+    key_base const* const key_;
 };
 
 template<class T>
@@ -194,7 +243,7 @@ class value_node final : public value_node_base
 {
 public:
     template<class U>
-    value_node(node* parent, void const* key, U&& v)
+    value_node(node* parent, key_base const* key, U&& v)
         : value_node_base(parent, key)
         , value_(static_cast<U&&>(v))
     {
@@ -209,7 +258,7 @@ ASIOCTX_DECL extern cancel_node never_node;
 ASIOCTX_DECL extern boost::source_location const state_locations[3];
 
 // Finds the nearest value for `key`, walking past nodes that hold no value.
-inline void const* find_value(node const* n, void const* key) noexcept
+inline void const* find_value(node const* n, key_base const* key) noexcept
 {
     for(; n; n = n->parent_)
     {
@@ -265,7 +314,16 @@ ASIOCTX_DECL bool remove_registration(cancel_node* n, registration* r) noexcept;
 
 ASIOCTX_DECL boost::system::error_code make_state_error(std::uint8_t state) noexcept;
 
+// `loc` must outlive the exception (error codes keep a pointer to it): use the macro.
 [[noreturn]] ASIOCTX_DECL void throw_no_executor(boost::source_location const& loc);
+
+// Throws error::no_executor located at the macro's use.
+#define ASIOCTX_THROW_NO_EXECUTOR()                                                          \
+    do                                                                                       \
+    {                                                                                        \
+        static constexpr ::boost::source_location asioctx_no_executor_at_ = BOOST_CURRENT_LOCATION; \
+        ::asioctx::detail::throw_no_executor(asioctx_no_executor_at_);                       \
+    } while(false)
 
 // Introspection for tests and diagnostics: how many children and registrations `n`
 // lists right now.

@@ -157,7 +157,7 @@ struct initiate_context_wait
             fallback = *ex;
         auto ex = boost::asio::get_associated_executor(handler, fallback);
         if(!boost::asio::any_io_executor(ex))
-            throw_no_executor(BOOST_CURRENT_LOCATION); // nowhere to run the handler
+            ASIOCTX_THROW_NO_EXECUTOR(); // nowhere to run the handler
         using reg_type = wait_registration<handler_type, decltype(ex)>;
 
         auto state = ctx.native_state();
@@ -169,7 +169,7 @@ struct initiate_context_wait
         if(!track(reg))
         {
             reg->release();
-            throw_no_executor(BOOST_CURRENT_LOCATION); // its execution context has shut down
+            ASIOCTX_THROW_NO_EXECUTOR(); // its execution context has shut down
         }
         if(slot.is_connected())
             slot.template emplace<wait_cancellation<reg_type>>(reg, state);

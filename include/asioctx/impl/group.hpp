@@ -92,7 +92,7 @@ struct initiate_group_wait
         if(!track(w))
         {
             w->release();
-            throw_no_executor(BOOST_CURRENT_LOCATION); // its execution context has shut down
+            ASIOCTX_THROW_NO_EXECUTOR(); // its execution context has shut down
         }
         if(slot.is_connected())
             slot.template emplace<group_wait_cancellation>(std::weak_ptr<group_state>(state));
