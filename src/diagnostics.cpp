@@ -463,6 +463,14 @@ std::string leak_check::report() const
 
 #if ASIOCTX_STACKS
 constexpr std::size_t max_frame_name = 160;
+
+bool is_derivation_frame(std::string const& name) noexcept
+{
+    for(char const* prefix : {"asioctx::detail::", "asioctx::with", "asioctx::without_cancel"})
+        if(name.rfind(prefix, 0) == 0)
+            return true;
+    return false;
+}
 #endif
 
 std::vector<derivation_link> derivation_chain(context const& ctx)
@@ -486,13 +494,17 @@ std::vector<derivation_link> derivation_chain(context const& ctx)
 #if ASIOCTX_STACKS
                 if(r->stack_)
                 {
-                    bool inside = true; // the library's own frames come first; leave them out
-                    for(auto const& frame : *r->stack_)
+                    // The capture's own frames and the derivation functions come first
+                    // (more of them without inlining): start after the last of those.
+                    auto const& frames = r->stack_->as_vector();
+                    std::size_t first = 0;
+                    for(std::size_t i = 0; i < frames.size() && i < 16; ++i)
+                        if(is_derivation_frame(frames[i].name()))
+                            first = i + 1;
+                    for(std::size_t i = first; i < frames.size(); ++i)
                     {
+                        auto const& frame = frames[i];
                         auto name = frame.name();
-                        if(inside && (name.rfind("asioctx::detail::", 0) == 0 || name.rfind("asioctx::with", 0) == 0))
-                            continue;
-                        inside = false;
                         // Template-heavy names run to kilobytes; the file and line say where.
                         if(name.size() > max_frame_name)
                             name = name.substr(0, max_frame_name - 3) + "...";
