@@ -118,6 +118,7 @@ case "${1:-}" in
         ./build/release/bench/asioctx_bench "${@:2}"
         ./build/release/bench/asioctx_http_bench "${@:2}"
         bench/diagnostics_bench.sh build/release
+        bench/http_client_bench.sh build/release
         bench/http_bench.sh build/release
         ;;
     *)

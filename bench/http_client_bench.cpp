@@ -114,6 +114,7 @@ void baseline_beast_client_keepalive(benchmark::State& state)
     bhttp::request<bhttp::string_body> req(bhttp::verb::get, "/", 11);
     req.set(bhttp::field::host, "127.0.0.1");
     bhttp::response<bhttp::string_body> res;
+    std::size_t handlers = 0;
     bench::alloc_scope allocs(state);
     for(auto _ : state)
     {
@@ -126,10 +127,11 @@ void baseline_beast_client_keepalive(benchmark::State& state)
                 bhttp::async_read(socket, buffer, res, [&](error_code, std::size_t) { done = true; });
         });
         while(!done)
-            ioc.run_one();
+            handlers += ioc.run_one();
         if(res.body() != "ok")
             state.SkipWithError("no answer");
     }
+    state.counters["handlers/op"] = benchmark::Counter(static_cast<double>(handlers), benchmark::Counter::kAvgIterations);
 }
 BENCHMARK(baseline_beast_client_keepalive)->UseRealTime();
 
@@ -142,6 +144,7 @@ void fetch_keepalive(benchmark::State& state, bool with_deadline)
     auto root = asioctx::with_executor(asioctx::background(), ioc.get_executor());
     std::string const url = "http://127.0.0.1:" + std::to_string(server.port()) + "/";
     ahttp::fetch_response res;
+    std::size_t handlers = 0;
     bench::alloc_scope allocs(state);
     for(auto _ : state)
     {
@@ -159,10 +162,11 @@ void fetch_keepalive(benchmark::State& state, bool with_deadline)
         });
         // Until the answer (a pending deadline would keep run() busy for its 10 s).
         while(!done)
-            ioc.run_one();
+            handlers += ioc.run_one();
         if(res.body() != "ok")
             state.SkipWithError("no answer");
     }
+    state.counters["handlers/op"] = benchmark::Counter(static_cast<double>(handlers), benchmark::Counter::kAvgIterations);
     if(client.idle_connections() != 1)
         state.SkipWithError("the connection was not kept");
 }

@@ -3,8 +3,9 @@
 //
 // Distributed under the Boost Software License, Version 1.0.
 //
-// The fetch client: one coroutine per fetch on the client's executor, every step bound to
-// the fetch's context, connections pooled per origin.
+// The fetch client: every step bound to the fetch's context, connections pooled per
+// origin. An exchange on a pooled connection runs as two callbacks; everything else
+// (opening a connection, redirects, the retry) as one coroutine per fetch.
 
 #include <asioctx/bind.hpp>
 #include <asioctx/cancel.hpp>
@@ -20,6 +21,8 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/recycling_allocator.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
@@ -195,17 +198,21 @@ struct client::state
         : ex(std::move(executor))
         , options(std::move(opts))
     {
-        if(!options.tls)
-        {
+    }
+
+    // The client's own TLS context is made at the first https connection: loading
+    // OpenSSL's default verify paths reads the whole system bundle (about 0.3 s of CPU),
+    // which a client that only speaks http never needs.
+    ssl::context& tls()
+    {
+        if(options.tls)
+            return *options.tls;
+        std::call_once(own_tls_made, [this] {
             own_tls.emplace(ssl::context::tls_client);
             own_tls->set_default_verify_paths();
             own_tls->set_verify_mode(ssl::verify_peer);
-        }
-    }
-
-    ssl::context& tls() noexcept
-    {
-        return options.tls ? *options.tls : *own_tls;
+        });
+        return *own_tls;
     }
 
     // An idle connection to `origin` that has not idled too long, or null.
@@ -229,8 +236,7 @@ struct client::state
                 else
                     expired.push_back(std::move(candidate));
             }
-            if(list.empty())
-                idle.erase(it);
+            // An emptied list stays, with its capacity: put() then allocates nothing.
         }
         return c;
     }
@@ -242,7 +248,10 @@ struct client::state
         if(closed || options.max_idle_per_host == 0)
             return;
         c->idle_since = std::chrono::steady_clock::now();
-        auto& list = idle[c->origin];
+        auto it = idle.find(c->origin);
+        if(it == idle.end())
+            it = idle.emplace(c->origin, std::vector<std::unique_ptr<connection>>()).first;
+        auto& list = it->second;
         if(list.size() >= options.max_idle_per_host)
         {
             evicted = std::move(list.front());
@@ -253,6 +262,7 @@ struct client::state
 
     asio::any_io_executor ex;
     client_options options;
+    std::once_flag own_tls_made;
     std::optional<ssl::context> own_tls;
     mutable std::mutex mutex;
     std::unordered_map<std::string, std::vector<std::unique_ptr<connection>>> idle;
@@ -359,13 +369,13 @@ bool stamp_budget(context const& ctx, bhttp::request<bhttp::string_body>& msg, c
 // One exchange with `where` on a pooled connection or a new one. The steps are written
 // out for both stream types rather than in a coroutine per step: each nested coroutine
 // frame costs an allocation per fetch.
-asio::awaitable<fetch_outcome> exchange_with(
-    std::shared_ptr<client::state> const& st, context const& ctx, origin_and_target const& where, bhttp::request<bhttp::string_body>& msg)
+asio::awaitable<fetch_outcome> exchange_with(std::shared_ptr<client::state> const& st, context const& ctx,
+    origin_and_target const& where, bhttp::request<bhttp::string_body>& msg, bool pooled = true)
 {
     auto const& options = st->options;
     for(int attempt = 0;; ++attempt)
     {
-        auto c = attempt == 0 ? st->take(where.origin) : nullptr;
+        auto c = attempt == 0 && pooled ? st->take(where.origin) : nullptr;
         bool const reused = c != nullptr;
         if(!c)
         {
@@ -409,6 +419,34 @@ asio::awaitable<fetch_outcome> exchange_with(
     }
 }
 
+// The request as it leaves: the library's fields, what the context propagates, then the
+// caller's fields (checked: Beast does not check what it writes, and a CR or LF would
+// split the request). Takes the body.
+error_code build_request(context const& ctx, fetch_request& req, origin_and_target const& where,
+    bhttp::request<bhttp::string_body>& msg)
+{
+    msg.method(req.method);
+    msg.target(where.target);
+    msg.version(11);
+    msg.set(bhttp::field::host, where.host_header);
+    if(auto id = request_id(ctx); !id.empty() && is_safe_field_value(id, 256))
+        msg.set("X-Request-ID", id);
+    if(auto tp = traceparent(ctx))
+        msg.set("traceparent", tp->next_hop().to_string());
+    for(auto const& f : req.fields)
+    {
+        if(!is_safe_field_value(f.value()) || !is_safe_field_value(f.name_string(), 256))
+            return fail(error::unsafe_field);
+        if(f.name() == bhttp::field::host)
+            msg.set(bhttp::field::host, f.value());
+        else
+            msg.insert(f.name_string(), f.value());
+    }
+    msg.body() = std::move(req.body);
+    msg.prepare_payload();
+    return {};
+}
+
 asio::awaitable<fetch_outcome> run_fetch(std::shared_ptr<client::state> st, context ctx, fetch_request req)
 {
     auto const& options = st->options;
@@ -418,24 +456,9 @@ asio::awaitable<fetch_outcome> run_fetch(std::shared_ptr<client::state> st, cont
     if(ctx.done())
         co_return fetch_outcome{ctx.err(), {}};
     std::string url = std::move(req.url);
-    bhttp::request<bhttp::string_body> msg(req.method, where->target, 11);
-    msg.set(bhttp::field::host, where->host_header);
-    if(auto id = request_id(ctx); !id.empty() && is_safe_field_value(id, 256))
-        msg.set("X-Request-ID", id);
-    if(auto tp = traceparent(ctx))
-        msg.set("traceparent", tp->next_hop().to_string());
-    for(auto const& f : req.fields)
-    {
-        // Beast does not check what it writes: a CR or LF here would split the request.
-        if(!is_safe_field_value(f.value()) || !is_safe_field_value(f.name_string(), 256))
-            co_return fetch_outcome{fail(error::unsafe_field), {}};
-        if(f.name() == bhttp::field::host)
-            msg.set(bhttp::field::host, f.value());
-        else
-            msg.insert(f.name_string(), f.value());
-    }
-    msg.body() = std::move(req.body);
-    msg.prepare_payload();
+    bhttp::request<bhttp::string_body> msg;
+    if(auto ec = build_request(ctx, req, *where, msg))
+        co_return fetch_outcome{ec, {}};
 
     for(int redirects = 0;; ++redirects)
     {
@@ -481,6 +504,176 @@ struct fetch_operation
     cancel_handle cancel; // of the fetch's own child context
     asio::any_completion_handler<void(error_code, fetch_response)> handler;
 };
+
+void deliver(asio::any_completion_handler<void(error_code, fetch_response)> handler, asio::any_io_executor const& ex,
+    std::exception_ptr e, fetch_outcome outcome);
+
+// The common case of a service calling its upstreams, written without a coroutine: an
+// exchange on a pooled keep-alive connection (redirects off). One object holds it all;
+// two callbacks write and read. Anything else (no idle connection, redirects, the retry
+// after a pooled connection turned out closed) runs the coroutine above.
+struct pooled_exchange
+{
+    // Constructed with the handler: Asio 1.81's move assignment of an
+    // any_completion_handler wraps the source instead of taking it.
+    explicit pooled_exchange(asio::any_completion_handler<void(error_code, fetch_response)>&& h) noexcept
+        : handler(std::move(h))
+    {
+    }
+
+    std::shared_ptr<client::state> st;
+    context ctx;
+    cancel_handle cancel; // of `ctx`, when per-operation cancellation gave the fetch its own
+    asio::any_completion_handler<void(error_code, fetch_response)> handler;
+    origin_and_target where;
+    bhttp::request<bhttp::string_body> msg;
+    std::unique_ptr<connection> c;
+    bhttp::response_parser<bhttp::string_body> parser;
+};
+using pooled_ptr = std::unique_ptr<pooled_exchange>;
+
+// Completes the fetch: the connection (unless pooled again) and the fetch's own context
+// end before the handler runs.
+void finish(pooled_ptr op, std::exception_ptr e, fetch_outcome outcome)
+{
+    auto handler = std::move(op->handler);
+    asio::get_associated_cancellation_slot(handler).clear();
+    auto ex = op->st->ex;
+    op.reset();
+    deliver(std::move(handler), ex, e, std::move(outcome));
+}
+
+void read_response(pooled_ptr op);
+
+// Beast's operation state goes through Asio's recycling allocator, as it would from a
+// coroutine; the handler owns the exchange.
+struct pooled_step
+{
+    pooled_ptr op;
+    void (*next)(pooled_ptr, error_code);
+
+    using allocator_type = asio::recycling_allocator<void>;
+    allocator_type get_allocator() const noexcept
+    {
+        return {};
+    }
+
+    void operator()(error_code ec, std::size_t)
+    {
+        next(std::move(op), ec);
+    }
+};
+
+void on_written(pooled_ptr op, error_code ec)
+{
+    if(ec)
+    {
+        auto failure = context_error_or(op->ctx, error::connection_lost);
+        finish(std::move(op), nullptr, fetch_outcome{failure, {}});
+        return;
+    }
+    read_response(std::move(op));
+}
+
+void on_read(pooled_ptr op, error_code ec)
+{
+    if(ec)
+    {
+        auto const failure = read_failure(op->ctx, ec, op->parser.got_some());
+        if(failure == error::closed_before_response && is_idempotent(op->msg.method()) && !op->ctx.done())
+        {
+            // Closed by the server while it idled: once more, on a new connection.
+            op->c.reset();
+            auto& o = *op;
+            asio::co_spawn(o.st->ex, exchange_with(o.st, o.ctx, o.where, o.msg, false),
+                [op = std::move(op)](std::exception_ptr e, fetch_outcome outcome) mutable {
+                    finish(std::move(op), e, std::move(outcome));
+                });
+            return;
+        }
+        finish(std::move(op), nullptr, fetch_outcome{failure, {}});
+        return;
+    }
+    auto res = op->parser.release();
+    auto& c = op->c;
+    if(!op->ctx.done() && res.keep_alive() && op->msg.keep_alive() && !res.need_eof() && c->buffer.size() == 0)
+        op->st->put(std::move(c));
+    finish(std::move(op), nullptr, fetch_outcome{error_code(), std::move(res)});
+}
+
+void write_request(pooled_ptr op)
+{
+    auto& o = *op;
+    if(!stamp_budget(o.ctx, o.msg, o.st->options))
+    {
+        // No time left to send it: the connection is untouched, and the handler must
+        // not run inside the initiating call.
+        o.st->put(std::move(o.c));
+        auto ex = o.st->ex;
+        asio::post(ex, [op = std::move(op)]() mutable {
+            finish(std::move(op), nullptr, fetch_outcome{make_error_code(asioctx::error::deadline_exceeded), {}});
+        });
+        return;
+    }
+    auto token = asioctx::bind(o.ctx, pooled_step{std::move(op), on_written});
+    if(o.c->secure)
+        bhttp::async_write(*o.c->secure, o.msg, std::move(token));
+    else
+        bhttp::async_write(*o.c->plain, o.msg, std::move(token));
+}
+
+void read_response(pooled_ptr op)
+{
+    auto& o = *op;
+    o.parser.body_limit(o.st->options.body_limit);
+    o.parser.header_limit(o.st->options.header_limit);
+    if(o.msg.method() == bhttp::verb::head)
+        o.parser.skip(true);
+    auto token = asioctx::bind(o.ctx, pooled_step{std::move(op), on_read});
+    if(o.c->secure)
+        bhttp::async_read(*o.c->secure, o.c->buffer, o.parser, std::move(token));
+    else
+        bhttp::async_read(*o.c->plain, o.c->buffer, o.parser, std::move(token));
+}
+
+// Starts the fetch on a pooled connection if everything allows it; false (nothing
+// taken, nothing started) otherwise.
+bool try_pooled(std::shared_ptr<client::state> const& st, context const& ctx, fetch_request& req,
+    asio::any_completion_handler<void(error_code, fetch_response)>& handler)
+{
+    if(st->options.max_redirects > 0 || ctx.done())
+        return false;
+    auto where = parse_url(req.url);
+    if(!where)
+        return false;
+    bhttp::request<bhttp::string_body> msg;
+    if(build_request(ctx, req, *where, msg))
+        return false; // the coroutine reports it (the body was not taken)
+    auto c = st->take(where->origin);
+    if(!c)
+    {
+        req.body = std::move(msg.body()); // for the coroutine, which builds again
+        return false;
+    }
+    auto slot = asio::get_associated_cancellation_slot(handler);
+    auto op = std::make_unique<pooled_exchange>(std::move(handler));
+    op->msg = std::move(msg);
+    op->c = std::move(c);
+    op->st = st;
+    op->where = std::move(*where);
+    if(slot.is_connected())
+    {
+        // Per-operation cancellation of any type cancels a context of the fetch's own.
+        auto [child, cancel] = with_cancel(ctx);
+        op->ctx = std::move(child);
+        op->cancel = std::move(cancel);
+        slot.assign([c = &op->cancel](asio::cancellation_type) { (*c)(); });
+    }
+    else
+        op->ctx = ctx;
+    write_request(std::move(op));
+    return true;
+}
 
 } // namespace
 
@@ -546,6 +739,8 @@ void deliver(asio::any_completion_handler<void(error_code, fetch_response)> hand
 void client::start(std::shared_ptr<state> const& st, context ctx, fetch_request req,
     asio::any_completion_handler<void(error_code, fetch_response)> handler)
 {
+    if(try_pooled(st, ctx, req, handler))
+        return;
     auto slot = asio::get_associated_cancellation_slot(handler);
     if(!slot.is_connected())
     {

@@ -325,6 +325,11 @@ BOOST_AUTO_TEST_CASE(tls_verifies_the_peer)
         auto [ec, r] = f.get(f.root, https);
         BOOST_REQUIRE(!ec);
         BOOST_TEST(r.body() == "seen /secure");
+        BOOST_TEST(f.c->idle_connections() == 1u);
+        auto [ec2, r2] = f.get(f.root, https); // on the pooled TLS connection
+        BOOST_REQUIRE(!ec2);
+        BOOST_TEST(r2.body() == "seen /secure");
+        BOOST_TEST(f.c->idle_connections() == 1u);
         // The name must match too: the certificate is for "localhost", not 127.0.0.1.
         auto by_ip = "https://127.0.0.1:" + std::to_string(srv.local_endpoint().port()) + "/";
         BOOST_TEST((f.get(f.root, by_ip).first == ahttp::error::tls_failed));
@@ -389,6 +394,72 @@ BOOST_AUTO_TEST_CASE(cancellation_from_another_thread_and_per_operation)
         BOOST_REQUIRE((result.wait_for(5s) == std::future_status::ready));
         BOOST_TEST((result.get() == asioctx::error::canceled));
     }
+}
+
+// The exchange on a pooled connection has a path of its own: per-operation cancellation
+// and the close of the connection must hold there too.
+BOOST_AUTO_TEST_CASE(per_operation_cancellation_of_a_fetch_on_a_pooled_connection)
+{
+    std::promise<error_code> handler_ended;
+    test::test_server server([&](asioctx::context ctx, ahttp::incoming& in) -> asio::awaitable<ahttp::response> {
+        if(in.header().target() == "/slow")
+        {
+            co_await asioctx::async_sleep(ctx, 10s, asio::as_tuple(asio::use_awaitable));
+            handler_ended.set_value(asioctx::cause(ctx));
+        }
+        co_return ahttp::make_response(in.header(), bhttp::status::ok, "ok");
+    });
+    client_fixture f;
+    BOOST_TEST(!f.get(f.root, url(server.port(), "/warm")).first);
+    BOOST_REQUIRE(f.c->idle_connections() == 1u);
+
+    asio::cancellation_signal signal;
+    std::promise<error_code> done;
+    ahttp::fetch_request req;
+    req.url = url(server.port(), "/slow");
+    f.c->async_fetch(f.root, req,
+        asio::bind_cancellation_slot(signal.slot(), [&done](error_code ec, ahttp::fetch_response) { done.set_value(ec); }));
+    BOOST_TEST(f.c->idle_connections() == 0u); // taken by the fetch
+    std::this_thread::sleep_for(100ms);
+    asio::post(f.ioc, [&] { signal.emit(asio::cancellation_type::partial); });
+    auto result = done.get_future();
+    BOOST_REQUIRE((result.wait_for(5s) == std::future_status::ready));
+    BOOST_TEST((result.get() == asioctx::error::canceled));
+    BOOST_TEST(f.c->idle_connections() == 0u); // never pooled again
+    // The server saw the connection close: its request's context ended with the client.
+    auto ended = handler_ended.get_future();
+    BOOST_REQUIRE((ended.wait_for(5s) == std::future_status::ready));
+    BOOST_TEST((ended.get() == ahttp::error::client_disconnected));
+}
+
+// A server that answers once, then closes its keep-alive connection as it idles.
+BOOST_AUTO_TEST_CASE(a_pooled_connection_closed_while_idle_is_retried_once_for_get_only)
+{
+    test::raw_server server([](test::raw_server::socket_type& s) {
+        if(!test::raw_server::read_request(s))
+            return;
+        boost::system::error_code ec;
+        asio::write(s, asio::buffer(std::string_view("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")), ec);
+        s.close(ec);
+    });
+    client_fixture f;
+    BOOST_TEST(!f.get(f.root, url(server.port(), "/1")).first);
+    BOOST_REQUIRE(f.c->idle_connections() == 1u);
+    std::this_thread::sleep_for(100ms); // the server's close arrives
+    auto [ec, res] = f.get(f.root, url(server.port(), "/2"));
+    BOOST_TEST(!ec);
+    BOOST_TEST(res.body() == "ok");
+    BOOST_TEST(server.accepted == 2); // the retry's connection
+
+    std::this_thread::sleep_for(100ms);
+    ahttp::fetch_request post;
+    post.method = bhttp::verb::post;
+    post.url = url(server.port(), "/3");
+    post.body = "payload";
+    BOOST_REQUIRE(f.c->idle_connections() == 1u);
+    auto [pec, pres] = f.fetch(f.root, post);
+    BOOST_TEST((pec == ahttp::error::closed_before_response)); // not idempotent: never sent twice
+    BOOST_TEST(server.accepted == 2);
 }
 
 BOOST_AUTO_TEST_CASE(redirects_are_off_by_default_and_keep_credentials_home)
