@@ -135,7 +135,9 @@ void baseline_beast_client_keepalive(benchmark::State& state)
 }
 BENCHMARK(baseline_beast_client_keepalive)->UseRealTime();
 
-void fetch_keepalive(benchmark::State& state, bool with_deadline)
+// with_deadline: a 10 s deadline per fetch; parsed_origin: the URL's origin parsed once
+// (fetch_request::at), as a service calling one upstream would.
+void fetch_keepalive(benchmark::State& state, bool with_deadline, bool parsed_origin = false)
 {
     plain_server server;
     asio::io_context ioc;
@@ -143,6 +145,7 @@ void fetch_keepalive(benchmark::State& state, bool with_deadline)
     ahttp::client client(ioc.get_executor());
     auto root = asioctx::with_executor(asioctx::background(), ioc.get_executor());
     std::string const url = "http://127.0.0.1:" + std::to_string(server.port()) + "/";
+    auto const upstream = ahttp::origin::parse("http://127.0.0.1:" + std::to_string(server.port())).value();
     ahttp::fetch_response res;
     std::size_t handlers = 0;
     bench::alloc_scope allocs(state);
@@ -156,10 +159,19 @@ void fetch_keepalive(benchmark::State& state, bool with_deadline)
             ctx = deadline.ctx;
         }
         bool done = false;
-        client.async_get(ctx, url, [&](error_code, ahttp::fetch_response r) {
+        auto on_response = [&](error_code, ahttp::fetch_response r) {
             res = std::move(r);
             done = true;
-        });
+        };
+        if(parsed_origin)
+        {
+            ahttp::fetch_request req;
+            req.at = upstream;
+            req.target = "/";
+            client.async_fetch(ctx, std::move(req), on_response);
+        }
+        else
+            client.async_get(ctx, url, on_response);
         // Until the answer (a pending deadline would keep run() busy for its 10 s).
         while(!done)
             handlers += ioc.run_one();
@@ -172,5 +184,6 @@ void fetch_keepalive(benchmark::State& state, bool with_deadline)
 }
 BENCHMARK_CAPTURE(fetch_keepalive, background, false)->UseRealTime();
 BENCHMARK_CAPTURE(fetch_keepalive, deadline, true)->UseRealTime();
+BENCHMARK_CAPTURE(fetch_keepalive, parsed_origin, false, true)->UseRealTime();
 
 } // namespace

@@ -32,7 +32,7 @@ for path in sorted(glob.glob(sys.argv[1] + "/*.csv")):
     per_run.append(med)
 base = "baseline_beast_client_keepalive"
 print(f"{len(per_run)} runs; per run: median of 5 repetitions; wall time per exchange (client CPU)")
-for name in ("fetch_keepalive/background", "fetch_keepalive/deadline"):
+for name in ("fetch_keepalive/background", "fetch_keepalive/deadline", "fetch_keepalive/parsed_origin"):
     ratios = [m[name][0] / m[base][0] for m in per_run if name in m and base in m]
     cpu = [m[name][1] - m[base][1] for m in per_run if name in m and base in m]
     print(f"{name}: overhead per run " + ", ".join(f"{(r - 1) * 100:+.0f}%" for r in ratios))

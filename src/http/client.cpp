@@ -74,6 +74,47 @@ struct origin_and_target
     std::string origin;         // the pool's key: scheme, host, port
 };
 
+} // namespace
+
+struct origin::parts
+{
+    bool https = false;
+    std::string host, port, host_header, origin;
+};
+
+namespace detail {
+struct origin_access
+{
+    static origin make(std::shared_ptr<origin::parts const> p) noexcept
+    {
+        return origin(std::move(p));
+    }
+    static origin::parts const& get(origin const& o) noexcept
+    {
+        return *o.parts_;
+    }
+};
+} // namespace detail
+
+namespace {
+
+// `where` for a target on an origin parsed before: the target must be origin-form.
+boost::system::result<origin_and_target> at_origin(origin const& at, std::string_view target)
+{
+    auto const& p = detail::origin_access::get(at);
+    if(target.empty() || target.front() != '/' || !boost::urls::parse_origin_form(target) ||
+        !is_safe_field_value(target))
+        return fail(error::bad_url);
+    origin_and_target out;
+    out.https = p.https;
+    out.host = p.host;
+    out.port = p.port;
+    out.host_header = p.host_header;
+    out.origin = p.origin;
+    out.target = std::string(target);
+    return out;
+}
+
 boost::system::result<origin_and_target> parse_url(std::string_view text)
 {
     auto parsed = boost::urls::parse_uri(text);
@@ -106,7 +147,8 @@ boost::system::result<origin_and_target> parse_url(std::string_view text)
     out.target = u.encoded_path().empty() ? std::string("/") : std::string(u.encoded_path());
     if(u.has_query())
         out.target += "?" + std::string(u.encoded_query());
-    out.origin = (out.https ? "https://" : "http://") + out.host + ":" + out.port;
+    bool const v6 = u.host_type() == boost::urls::host_type::ipv6;
+    out.origin = (out.https ? "https://" : "http://") + (v6 ? "[" + out.host + "]" : out.host) + ":" + out.port;
     if(!is_safe_field_value(out.host_header) || !is_safe_field_value(out.target))
         return fail(error::bad_url);
     return out;
@@ -450,12 +492,12 @@ error_code build_request(context const& ctx, fetch_request& req, origin_and_targ
 asio::awaitable<fetch_outcome> run_fetch(std::shared_ptr<client::state> st, context ctx, fetch_request req)
 {
     auto const& options = st->options;
-    auto where = parse_url(req.url);
+    auto where = req.at ? at_origin(*req.at, req.target) : parse_url(req.url);
     if(!where)
         co_return fetch_outcome{where.error(), {}};
     if(ctx.done())
         co_return fetch_outcome{ctx.err(), {}};
-    std::string url = std::move(req.url);
+    std::string url = req.at ? req.at->text() + req.target : std::move(req.url); // for redirects
     bhttp::request<bhttp::string_body> msg;
     if(auto ec = build_request(ctx, req, *where, msg))
         co_return fetch_outcome{ec, {}};
@@ -643,7 +685,7 @@ bool try_pooled(std::shared_ptr<client::state> const& st, context const& ctx, fe
 {
     if(st->options.max_redirects > 0 || ctx.done())
         return false;
-    auto where = parse_url(req.url);
+    auto where = req.at ? at_origin(*req.at, req.target) : parse_url(req.url);
     if(!where)
         return false;
     bhttp::request<bhttp::string_body> msg;
@@ -676,6 +718,27 @@ bool try_pooled(std::shared_ptr<client::state> const& st, context const& ctx, fe
 }
 
 } // namespace
+
+boost::system::result<origin> origin::parse(std::string_view text)
+{
+    auto where = parse_url(text);
+    if(!where)
+        return where.error();
+    if(where->target != "/" || text.find('?') != std::string_view::npos || text.find('#') != std::string_view::npos)
+        return fail(error::bad_url); // an origin, not a resource
+    auto p = std::make_shared<parts>();
+    p->https = where->https;
+    p->host = std::move(where->host);
+    p->port = std::move(where->port);
+    p->host_header = std::move(where->host_header);
+    p->origin = std::move(where->origin);
+    return detail::origin_access::make(std::move(p));
+}
+
+std::string const& origin::text() const noexcept
+{
+    return parts_->origin;
+}
 
 client::client(asio::any_io_executor ex, client_options options)
     : state_(std::make_shared<state>(std::move(ex), std::move(options)))

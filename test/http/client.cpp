@@ -462,6 +462,38 @@ BOOST_AUTO_TEST_CASE(a_pooled_connection_closed_while_idle_is_retried_once_for_g
     BOOST_TEST(server.accepted == 2);
 }
 
+BOOST_AUTO_TEST_CASE(an_origin_parsed_once_serves_many_targets)
+{
+    seen_request seen;
+    test::test_server server(recording(seen));
+    client_fixture f;
+    auto up = ahttp::origin::parse("http://127.0.0.1:" + std::to_string(server.port()));
+    BOOST_REQUIRE(up.has_value());
+    BOOST_TEST(up->text() == "http://127.0.0.1:" + std::to_string(server.port()));
+    for(std::string target : {"/a", "/b?x=1", "/a"})
+    {
+        ahttp::fetch_request req;
+        req.at = *up;
+        req.target = target;
+        auto [ec, res] = f.fetch(f.root, std::move(req));
+        BOOST_TEST(!ec);
+        BOOST_TEST(res.body() == "seen " + target);
+    }
+    BOOST_TEST(f.c->idle_connections() == 1u);
+
+    for(std::string bad : {"", "a", "/a b", "/a\r\nX-Evil: 1", "/a#frag", "http://x/"})
+    {
+        ahttp::fetch_request req;
+        req.at = *up;
+        req.target = bad;
+        BOOST_TEST((f.fetch(f.root, std::move(req)).first == ahttp::error::bad_url), bad);
+    }
+    for(std::string bad : {"ftp://h", "http://u:p@h", "http://h/path", "http://h/?q", "http://h/#f", "h:80", ""})
+        BOOST_TEST((ahttp::origin::parse(bad).error() == ahttp::error::bad_url), bad);
+    BOOST_TEST(ahttp::origin::parse("https://example.com/")->text() == "https://example.com:443");
+    BOOST_TEST(ahttp::origin::parse("http://[::1]:8080")->text() == "http://[::1]:8080");
+}
+
 BOOST_AUTO_TEST_CASE(redirects_are_off_by_default_and_keep_credentials_home)
 {
     seen_request target_seen;

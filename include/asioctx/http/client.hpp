@@ -19,13 +19,16 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/verb.hpp>
 #include <boost/system/error_code.hpp>
+#include <boost/system/result.hpp>
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace boost::asio::ssl {
 class context;
@@ -33,13 +36,48 @@ class context;
 
 namespace asioctx::http {
 
+namespace detail {
+struct origin_access;
+} // namespace detail
+
+/** A scheme, host and port, parsed and checked once: a service that calls one upstream
+    keeps one and fetches many targets on it (`fetch_request::at`), without parsing a
+    URL per fetch. Cheap to copy (shared, immutable).
+*/
+class origin
+{
+public:
+    /** `http://host[:port]` or `https://host[:port]`, with or without a trailing `/`.
+        Credentials, a path, a query or a fragment give `error::bad_url`.
+    */
+    ASIOCTX_HTTP_DECL static boost::system::result<origin> parse(std::string_view text);
+
+    /// "http://host:port" (the port always written).
+    ASIOCTX_HTTP_DECL std::string const& text() const noexcept;
+
+    struct parts; // defined by the library
+
+private:
+    explicit origin(std::shared_ptr<parts const> p) noexcept
+        : parts_(std::move(p))
+    {
+    }
+    friend struct detail::origin_access;
+    std::shared_ptr<parts const> parts_;
+};
+
 /// What a fetch sends.
 struct fetch_request
 {
     boost::beast::http::verb method = boost::beast::http::verb::get;
 
-    /// Absolute: `http://host[:port]/path?query` or `https://...`.
+    /// Absolute: `http://host[:port]/path?query` or `https://...`. Ignored when `at` is set.
     std::string url;
+
+    /// Instead of `url`: an origin parsed once, and `target`, the path and query
+    /// (`/items?id=7`), checked as an origin-form request target.
+    std::optional<origin> at;
+    std::string target;
 
     /// Sent as given, after the library's own (`Host`, and what the context propagates).
     boost::beast::http::fields fields;
