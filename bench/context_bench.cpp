@@ -3,6 +3,7 @@
 // Run: build/release/bench/asioctx_bench (see doc/benchmarks.md for the table).
 
 #include "alloc_counter.hpp"
+#include "stop_source_baseline.hpp"
 #include "io_thread.hpp"
 
 #include <asioctx.hpp>
@@ -59,18 +60,7 @@ void with_cancel_from_background(benchmark::State& state)
 }
 BENCHMARK(with_cancel_from_background);
 
-void baseline_stop_source_child_via_callback(benchmark::State& state)
-{
-    std::stop_source parent;
-    bench::alloc_scope allocs(state);
-    for(auto _ : state)
-    {
-        std::stop_source child;
-        std::stop_callback link(parent.get_token(), [&child]() noexcept { child.request_stop(); });
-        child.request_stop();
-        benchmark::DoNotOptimize(child);
-    }
-}
+using bench::baseline_stop_source_child_via_callback;
 BENCHMARK(baseline_stop_source_child_via_callback);
 
 void with_cancel_child_of_cancellable(benchmark::State& state)

@@ -9,25 +9,14 @@
 #include <benchmark/benchmark.h>
 
 #include <cstdlib>
-#include <stop_token>
 #include <string_view>
 
 #include "alloc_counter.hpp"
+#include "stop_source_baseline.hpp"
 
 namespace {
 
-void baseline_stop_source_child_via_callback(benchmark::State& state)
-{
-    std::stop_source parent;
-    bench::alloc_scope allocs(state);
-    for(auto _ : state)
-    {
-        std::stop_source child;
-        std::stop_callback link(parent.get_token(), [&child]() noexcept { child.request_stop(); });
-        child.request_stop();
-        benchmark::DoNotOptimize(child);
-    }
-}
+using bench::baseline_stop_source_child_via_callback;
 BENCHMARK(baseline_stop_source_child_via_callback);
 
 // Sets the tracking level for one benchmark run and puts "off" back.

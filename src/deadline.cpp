@@ -113,16 +113,7 @@ void deadline_queue::remove(deadline_node* n) noexcept
         return;
     heap_erase(n->heap_index_);
     if(heap_.empty() && armed_at_ != steady_time::max() && !disarm_posted_)
-    {
-        try
-        {
-            post_disarm_check();
-        }
-        catch(...)
-        {
-            disarm(); // no memory for the check
-        }
-    }
+        post_disarm_check();
 }
 
 void deadline_queue::disarm() noexcept
@@ -137,11 +128,19 @@ void deadline_queue::disarm() noexcept
 // request would otherwise cost a cancel and a re-arm of the timer each time the queue
 // empties between requests; this way it finds the timer still armed (for an earlier
 // time: the timer fires, finds nothing due and re-arms for the earliest).
-void deadline_queue::post_disarm_check()
+void deadline_queue::post_disarm_check() noexcept
 {
-    disarm_posted_ = true;
-    inserts_at_check_ = inserts_;
-    boost::asio::post(timer_->get_executor(), [self = shared_from_this()] { self->disarm_if_idle(); });
+    try
+    {
+        boost::asio::post(timer_->get_executor(), [self = shared_from_this()] { self->disarm_if_idle(); });
+        disarm_posted_ = true;
+        inserts_at_check_ = inserts_;
+    }
+    catch(...)
+    {
+        quiet_checks_ = 0;
+        disarm(); // no memory for the check: disarm now
+    }
 }
 
 void deadline_queue::disarm_if_idle() noexcept
@@ -155,15 +154,8 @@ void deadline_queue::disarm_if_idle() noexcept
     quiet_checks_ = inserts_ == inserts_at_check_ ? quiet_checks_ + 1 : 0;
     if(quiet_checks_ < 2)
     {
-        try
-        {
-            post_disarm_check(); // still in use: look again later
-            return;
-        }
-        catch(...)
-        {
-            // No memory for the check: disarm now.
-        }
+        post_disarm_check(); // still in use: look again later
+        return;
     }
     quiet_checks_ = 0;
     disarm();

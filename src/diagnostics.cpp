@@ -238,8 +238,7 @@ void untrack_node(node* n) noexcept
         if(r->next_)
             r->next_->prev_ = r->prev_;
     }
-    n->diag_ = nullptr;
-    delete r;
+    delete r; // the node goes next
 }
 
 #endif
@@ -295,20 +294,6 @@ std::string format_wall(steady::time_point t)
     return buf;
 }
 
-char const* level_name(tracking t) noexcept
-{
-    switch(t)
-    {
-    case tracking::off:
-        return "off";
-    case tracking::sites:
-        return "sites";
-    case tracking::stacks:
-        return "stacks";
-    }
-    return "off";
-}
-
 std::string summary_text(std::vector<site_summary> const& groups)
 {
     std::string out;
@@ -351,6 +336,20 @@ std::vector<site_summary> group_by_site(std::vector<live_context> const& context
 }
 
 } // namespace
+
+char const* to_string(tracking level) noexcept
+{
+    switch(level)
+    {
+    case tracking::off:
+        return "off";
+    case tracking::sites:
+        return "sites";
+    case tracking::stacks:
+        return "stacks";
+    }
+    return "off";
+}
 
 char const* to_string(context_kind kind) noexcept
 {
@@ -408,7 +407,7 @@ std::string context_snapshot::to_text() const
     auto groups = by_site();
     std::string out = "asioctx contexts: " + std::to_string(contexts.size()) + " live, " +
         std::to_string(groups.size()) + (groups.size() == 1 ? " site" : " sites") +
-        " (tracking: " + level_name(level) + (diagnostics_compiled_in ? ")\n" : ", compiled out)\n");
+        " (tracking: " + to_string(level) + (diagnostics_compiled_in ? ")\n" : ", compiled out)\n");
     return out + summary_text(groups);
 }
 

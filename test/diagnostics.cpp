@@ -55,11 +55,6 @@ asioctx::live_context const& newest(asioctx::context_snapshot const& s)
     return s.contexts.back();
 }
 
-bool ends_with(std::string_view s, std::string_view tail)
-{
-    return s.size() >= tail.size() && s.substr(s.size() - tail.size()) == tail;
-}
-
 // A helper that derives for its caller, and says so with the caller's site.
 asioctx::cancellable derive_for_caller(
     asioctx::context const& parent, asioctx::source_location const& site = asioctx::source_location::current())
@@ -110,7 +105,7 @@ BOOST_AUTO_TEST_CASE(a_tracked_context_has_its_site_kind_age_and_parent, *compil
     BOOST_REQUIRE(p);
     BOOST_TEST((p->kind == asioctx::context_kind::cancel));
     BOOST_TEST(p->site.line() == parent_line);
-    BOOST_TEST(ends_with(p->site.file_name(), "diagnostics.cpp"));
+    BOOST_TEST(std::string_view(p->site.file_name()).ends_with("diagnostics.cpp"));
     BOOST_TEST(p->parent_id == 0u); // background is nobody's record
     BOOST_TEST((p->derived_at >= before));
     BOOST_TEST(!p->done);
@@ -157,7 +152,7 @@ BOOST_AUTO_TEST_CASE(a_snapshot_groups_by_site_largest_first, *compiled_in)
     many[0].cancel();
 
     auto groups = asioctx::snapshot_contexts().by_site();
-    auto mine = [&](asioctx::site_summary const& g) { return ends_with(g.site.file_name(), "diagnostics.cpp"); };
+    auto mine = [&](asioctx::site_summary const& g) { return std::string_view(g.site.file_name()).ends_with("diagnostics.cpp"); };
     auto first = std::find_if(groups.begin(), groups.end(), mine);
     BOOST_REQUIRE(first != groups.end());
     BOOST_TEST(first->count == 5u);
@@ -216,7 +211,7 @@ BOOST_AUTO_TEST_CASE(every_derivation_function_records_its_callers_site, *compil
         auto const snapshot = asioctx::snapshot_contexts();
         auto const& c = newest(snapshot);
         BOOST_TEST(c.site.line() == static_cast<unsigned>(line));
-        BOOST_TEST(ends_with(c.site.file_name(), "diagnostics.cpp"));
+        BOOST_TEST(std::string_view(c.site.file_name()).ends_with("diagnostics.cpp"));
         BOOST_TEST((c.kind == kind));
     };
     using k = asioctx::context_kind;

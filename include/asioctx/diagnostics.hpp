@@ -51,6 +51,9 @@ ASIOCTX_DECL tracking set_tracking(tracking level) noexcept;
 /// The level in effect.
 ASIOCTX_DECL tracking current_tracking() noexcept;
 
+/// "off", "sites" or "stacks".
+ASIOCTX_DECL char const* to_string(tracking level) noexcept;
+
 /// True when the library was built with Boost.Stacktrace, so `tracking::stacks` works.
 ASIOCTX_DECL bool stacks_available() noexcept;
 

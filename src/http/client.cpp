@@ -408,6 +408,27 @@ bool stamp_budget(context const& ctx, bhttp::request<bhttp::string_body>& msg, c
     return true;
 }
 
+void limit(bhttp::response_parser<bhttp::string_body>& parser, client_options const& options, bhttp::verb method)
+{
+    parser.body_limit(options.body_limit);
+    parser.header_limit(options.header_limit);
+    if(method == bhttp::verb::head)
+        parser.skip(true);
+}
+
+// A kept-alive connection the server closed while it idled: once more, on a new one.
+bool worth_retrying(context const& ctx, bhttp::request<bhttp::string_body> const& msg, error_code const& failure) noexcept
+{
+    return failure == error::closed_before_response && is_idempotent(msg.method()) && !ctx.done();
+}
+
+// Never after a cancellation or a deadline, nor with bytes left unread.
+bool reusable(context const& ctx, bhttp::request<bhttp::string_body> const& msg, fetch_response const& res,
+    connection const& c) noexcept
+{
+    return !ctx.done() && res.keep_alive() && msg.keep_alive() && !res.need_eof() && c.buffer.size() == 0;
+}
+
 // One exchange with `where` on a pooled connection or a new one. The steps are written
 // out for both stream types rather than in a coroutine per step: each nested coroutine
 // frame costs an allocation per fetch.
@@ -437,10 +458,7 @@ asio::awaitable<fetch_outcome> exchange_with(std::shared_ptr<client::state> cons
         if(ec)
             co_return fetch_outcome{context_error_or(ctx, error::connection_lost), {}};
         bhttp::response_parser<bhttp::string_body> parser;
-        parser.body_limit(options.body_limit);
-        parser.header_limit(options.header_limit);
-        if(msg.method() == bhttp::verb::head)
-            parser.skip(true);
+        limit(parser, options, msg.method());
         if(c->secure)
             std::tie(ec, std::ignore) = co_await bhttp::async_read(*c->secure, c->buffer, parser, token);
         else
@@ -448,14 +466,13 @@ asio::awaitable<fetch_outcome> exchange_with(std::shared_ptr<client::state> cons
         if(ec)
         {
             auto const failure = read_failure(ctx, ec, parser.got_some());
-            // A kept-alive connection the server closed while it idled: once more, on a new one.
-            if(failure == error::closed_before_response && reused && is_idempotent(msg.method()) && !ctx.done())
+            if(reused && worth_retrying(ctx, msg, failure))
                 continue;
             // `c` closes here: after a failure, a cancellation or a deadline it is never reused.
             co_return fetch_outcome{failure, {}};
         }
         auto res = parser.release();
-        if(!ctx.done() && res.keep_alive() && msg.keep_alive() && !res.need_eof() && c->buffer.size() == 0)
+        if(reusable(ctx, msg, res, *c))
             st->put(std::move(c));
         co_return fetch_outcome{error_code(), std::move(res)};
     }
@@ -489,22 +506,34 @@ error_code build_request(context const& ctx, fetch_request& req, origin_and_targ
     return {};
 }
 
-asio::awaitable<fetch_outcome> run_fetch(std::shared_ptr<client::state> st, context ctx, fetch_request req)
+// A request ready to leave: where it goes, and the message as it will be written.
+struct prepared_fetch
 {
-    auto const& options = st->options;
+    origin_and_target where;
+    bhttp::request<bhttp::string_body> msg;
+};
+
+// Fills `out` in place: each fetch moves it once, into its operation or its coroutine.
+error_code prepare(context const& ctx, fetch_request& req, prepared_fetch& out)
+{
     auto where = req.at ? at_origin(*req.at, req.target) : parse_url(req.url);
     if(!where)
-        co_return fetch_outcome{where.error(), {}};
+        return where.error();
     if(ctx.done())
-        co_return fetch_outcome{ctx.err(), {}};
-    std::string url = req.at ? req.at->text() + req.target : std::move(req.url); // for redirects
-    bhttp::request<bhttp::string_body> msg;
-    if(auto ec = build_request(ctx, req, *where, msg))
-        co_return fetch_outcome{ec, {}};
+        return ctx.err();
+    out.where = std::move(*where);
+    return build_request(ctx, req, out.where, out.msg);
+}
 
+// A fetch that opens a connection or follows redirects.
+asio::awaitable<fetch_outcome> run_fetch(std::shared_ptr<client::state> st, context ctx, prepared_fetch p)
+{
+    auto const& options = st->options;
+    auto& where = p.where;
+    auto& msg = p.msg;
     for(int redirects = 0;; ++redirects)
     {
-        auto outcome = co_await exchange_with(st, ctx, *where, msg);
+        auto outcome = co_await exchange_with(st, ctx, where, msg);
         if(outcome.first || options.max_redirects <= 0 || !is_redirect(outcome.second.result()))
             co_return outcome;
         auto const location = outcome.second[bhttp::field::location];
@@ -513,7 +542,7 @@ asio::awaitable<fetch_outcome> run_fetch(std::shared_ptr<client::state> st, cont
             co_return outcome; // nowhere to go: the redirect is the answer
         if(redirects >= options.max_redirects)
             co_return fetch_outcome{fail(error::too_many_redirects), {}};
-        boost::urls::url next(url);
+        boost::urls::url next(where.origin + where.target);
         if(!next.resolve(*ref))
             co_return fetch_outcome{fail(error::bad_url), {}};
         next.remove_fragment();
@@ -521,7 +550,7 @@ asio::awaitable<fetch_outcome> run_fetch(std::shared_ptr<client::state> st, cont
         if(!next_where)
             co_return fetch_outcome{next_where.error(), {}};
         // Credentials stay with the origin they were meant for.
-        if(next_where->origin != where->origin)
+        if(next_where->origin != where.origin)
             msg.erase(bhttp::field::authorization);
         auto const status = outcome.second.result();
         if(status == bhttp::status::see_other ||
@@ -535,38 +564,84 @@ asio::awaitable<fetch_outcome> run_fetch(std::shared_ptr<client::state> st, cont
         }
         msg.target(next_where->target);
         msg.set(bhttp::field::host, next_where->host_header);
-        url = std::string(next.buffer());
-        where = std::move(next_where);
+        where = std::move(*next_where);
     }
+}
+
+using completion_handler = asio::any_completion_handler<void(error_code, fetch_response)>;
+
+// Hands the outcome to the user's handler, on the handler's executor.
+void deliver(completion_handler handler, asio::any_io_executor const& ex, std::exception_ptr e, fetch_outcome outcome)
+{
+    if(e)
+    {
+        try
+        {
+            std::rethrow_exception(e);
+        }
+        catch(boost::system::system_error const& se)
+        {
+            outcome.first = se.code();
+        }
+        catch(std::bad_alloc const&)
+        {
+            outcome.first = asio::error::no_memory;
+        }
+    }
+    auto handler_ex = asio::get_associated_executor(handler, ex);
+    asio::dispatch(handler_ex, [h = std::move(handler), ec = outcome.first, res = std::move(outcome.second)]() mutable {
+        std::move(h)(ec, std::move(res));
+    });
 }
 
 // What a fetch in progress keeps until it completes.
 struct fetch_operation
 {
-    cancel_handle cancel; // of the fetch's own child context
-    asio::any_completion_handler<void(error_code, fetch_response)> handler;
+    // Constructed with the handler: Asio 1.81's move assignment of an
+    // any_completion_handler wraps the source instead of taking it.
+    explicit fetch_operation(completion_handler&& h) noexcept
+        : handler(std::move(h))
+    {
+    }
+
+    // The context the fetch runs under: `ctx`, or, when the handler has a cancellation
+    // slot, a child of it that a cancellation of any type cancels.
+    context bind_slot(context const& ctx)
+    {
+        auto slot = asio::get_associated_cancellation_slot(handler);
+        if(!slot.is_connected())
+            return ctx;
+        auto [child, c] = with_cancel(ctx);
+        cancel = std::move(c);
+        slot.assign([c = &cancel](asio::cancellation_type) { (*c)(); });
+        return std::move(child);
+    }
+
+    completion_handler handler;
+    cancel_handle cancel; // of the fetch's own context, when bind_slot made one
 };
 
-void deliver(asio::any_completion_handler<void(error_code, fetch_response)> handler, asio::any_io_executor const& ex,
-    std::exception_ptr e, fetch_outcome outcome);
+// Completes a fetch: its own context, and its connection unless pooled again, end before
+// the handler runs.
+template<class Operation>
+void complete(std::unique_ptr<Operation> op, asio::any_io_executor const& ex, std::exception_ptr e, fetch_outcome outcome)
+{
+    auto handler = std::move(op->handler);
+    asio::get_associated_cancellation_slot(handler).clear();
+    op.reset();
+    deliver(std::move(handler), ex, e, std::move(outcome));
+}
 
 // The common case of a service calling its upstreams, written without a coroutine: an
 // exchange on a pooled keep-alive connection (redirects off). One object holds it all;
 // two callbacks write and read. Anything else (no idle connection, redirects, the retry
 // after a pooled connection turned out closed) runs the coroutine above.
-struct pooled_exchange
+struct pooled_exchange : fetch_operation
 {
-    // Constructed with the handler: Asio 1.81's move assignment of an
-    // any_completion_handler wraps the source instead of taking it.
-    explicit pooled_exchange(asio::any_completion_handler<void(error_code, fetch_response)>&& h) noexcept
-        : handler(std::move(h))
-    {
-    }
+    using fetch_operation::fetch_operation;
 
     std::shared_ptr<client::state> st;
     context ctx;
-    cancel_handle cancel; // of `ctx`, when per-operation cancellation gave the fetch its own
-    asio::any_completion_handler<void(error_code, fetch_response)> handler;
     origin_and_target where;
     bhttp::request<bhttp::string_body> msg;
     std::unique_ptr<connection> c;
@@ -574,15 +649,10 @@ struct pooled_exchange
 };
 using pooled_ptr = std::unique_ptr<pooled_exchange>;
 
-// Completes the fetch: the connection (unless pooled again) and the fetch's own context
-// end before the handler runs.
 void finish(pooled_ptr op, std::exception_ptr e, fetch_outcome outcome)
 {
-    auto handler = std::move(op->handler);
-    asio::get_associated_cancellation_slot(handler).clear();
-    auto ex = op->st->ex;
-    op.reset();
-    deliver(std::move(handler), ex, e, std::move(outcome));
+    auto const ex = op->st->ex;
+    complete(std::move(op), ex, e, std::move(outcome));
 }
 
 void read_response(pooled_ptr op);
@@ -622,9 +692,8 @@ void on_read(pooled_ptr op, error_code ec)
     if(ec)
     {
         auto const failure = read_failure(op->ctx, ec, op->parser.got_some());
-        if(failure == error::closed_before_response && is_idempotent(op->msg.method()) && !op->ctx.done())
+        if(worth_retrying(op->ctx, op->msg, failure))
         {
-            // Closed by the server while it idled: once more, on a new connection.
             op->c.reset();
             auto& o = *op;
             asio::co_spawn(o.st->ex, exchange_with(o.st, o.ctx, o.where, o.msg, false),
@@ -637,9 +706,8 @@ void on_read(pooled_ptr op, error_code ec)
         return;
     }
     auto res = op->parser.release();
-    auto& c = op->c;
-    if(!op->ctx.done() && res.keep_alive() && op->msg.keep_alive() && !res.need_eof() && c->buffer.size() == 0)
-        op->st->put(std::move(c));
+    if(reusable(op->ctx, op->msg, res, *op->c))
+        op->st->put(std::move(op->c));
     finish(std::move(op), nullptr, fetch_outcome{error_code(), std::move(res)});
 }
 
@@ -667,54 +735,12 @@ void write_request(pooled_ptr op)
 void read_response(pooled_ptr op)
 {
     auto& o = *op;
-    o.parser.body_limit(o.st->options.body_limit);
-    o.parser.header_limit(o.st->options.header_limit);
-    if(o.msg.method() == bhttp::verb::head)
-        o.parser.skip(true);
+    limit(o.parser, o.st->options, o.msg.method());
     auto token = asioctx::bind(o.ctx, pooled_step{std::move(op), on_read});
     if(o.c->secure)
         bhttp::async_read(*o.c->secure, o.c->buffer, o.parser, std::move(token));
     else
         bhttp::async_read(*o.c->plain, o.c->buffer, o.parser, std::move(token));
-}
-
-// Starts the fetch on a pooled connection if everything allows it; false (nothing
-// taken, nothing started) otherwise.
-bool try_pooled(std::shared_ptr<client::state> const& st, context const& ctx, fetch_request& req,
-    asio::any_completion_handler<void(error_code, fetch_response)>& handler)
-{
-    if(st->options.max_redirects > 0 || ctx.done())
-        return false;
-    auto where = req.at ? at_origin(*req.at, req.target) : parse_url(req.url);
-    if(!where)
-        return false;
-    bhttp::request<bhttp::string_body> msg;
-    if(build_request(ctx, req, *where, msg))
-        return false; // the coroutine reports it (the body was not taken)
-    auto c = st->take(where->origin);
-    if(!c)
-    {
-        req.body = std::move(msg.body()); // for the coroutine, which builds again
-        return false;
-    }
-    auto slot = asio::get_associated_cancellation_slot(handler);
-    auto op = std::make_unique<pooled_exchange>(std::move(handler));
-    op->msg = std::move(msg);
-    op->c = std::move(c);
-    op->st = st;
-    op->where = std::move(*where);
-    if(slot.is_connected())
-    {
-        // Per-operation cancellation of any type cancels a context of the fetch's own.
-        auto [child, cancel] = with_cancel(ctx);
-        op->ctx = std::move(child);
-        op->cancel = std::move(cancel);
-        slot.assign([c = &op->cancel](asio::cancellation_type) { (*c)(); });
-    }
-    else
-        op->ctx = ctx;
-    write_request(std::move(op));
-    return true;
 }
 
 } // namespace
@@ -770,59 +796,33 @@ void client::close_idle_connections()
     }
 }
 
-namespace {
-
-// Hands the outcome to the user's handler, on the handler's executor.
-void deliver(asio::any_completion_handler<void(error_code, fetch_response)> handler, asio::any_io_executor const& ex,
-    std::exception_ptr e, fetch_outcome outcome)
+void client::start(std::shared_ptr<state> const& st, context ctx, fetch_request req, completion_handler handler)
 {
-    if(e)
+    prepared_fetch prepared;
+    if(auto ec = prepare(ctx, req, prepared))
     {
-        try
-        {
-            std::rethrow_exception(e);
-        }
-        catch(boost::system::system_error const& se)
-        {
-            outcome.first = se.code();
-        }
-        catch(std::bad_alloc const&)
-        {
-            outcome.first = asio::error::no_memory;
-        }
-    }
-    auto handler_ex = asio::get_associated_executor(handler, ex);
-    asio::dispatch(handler_ex, [h = std::move(handler), ec = outcome.first, res = std::move(outcome.second)]() mutable {
-        std::move(h)(ec, std::move(res));
-    });
-}
-
-} // namespace
-
-void client::start(std::shared_ptr<state> const& st, context ctx, fetch_request req,
-    asio::any_completion_handler<void(error_code, fetch_response)> handler)
-{
-    if(try_pooled(st, ctx, req, handler))
-        return;
-    auto slot = asio::get_associated_cancellation_slot(handler);
-    if(!slot.is_connected())
-    {
-        // Nothing can cancel the fetch but `ctx`: no context of its own, nothing to keep.
-        asio::co_spawn(st->ex, run_fetch(st, std::move(ctx), std::move(req)),
-            [h = std::move(handler), ex = st->ex](std::exception_ptr e, fetch_outcome outcome) mutable {
-                deliver(std::move(h), ex, e, std::move(outcome));
-            });
+        // Reported from the executor, never inside the initiating call.
+        asio::post(st->ex, [h = std::move(handler), ex = st->ex, ec]() mutable {
+            deliver(std::move(h), ex, nullptr, fetch_outcome{ec, {}});
+        });
         return;
     }
-    // Per-operation cancellation of any type cancels a context of the fetch's own.
-    auto [child, cancel] = with_cancel(ctx);
-    auto op = std::make_unique<fetch_operation>(fetch_operation{std::move(cancel), std::move(handler)});
-    slot.assign([c = &op->cancel](asio::cancellation_type) { (*c)(); });
-    asio::co_spawn(st->ex, run_fetch(st, std::move(child), std::move(req)),
+    if(auto c = st->options.max_redirects > 0 ? nullptr : st->take(prepared.where.origin))
+    {
+        auto op = std::make_unique<pooled_exchange>(std::move(handler));
+        op->ctx = op->bind_slot(ctx);
+        op->st = st;
+        op->where = std::move(prepared.where);
+        op->msg = std::move(prepared.msg);
+        op->c = std::move(c);
+        write_request(std::move(op));
+        return;
+    }
+    auto op = std::make_unique<fetch_operation>(std::move(handler));
+    auto fetch_ctx = op->bind_slot(ctx);
+    asio::co_spawn(st->ex, run_fetch(st, std::move(fetch_ctx), std::move(prepared)),
         [op = std::move(op), ex = st->ex](std::exception_ptr e, fetch_outcome outcome) mutable {
-            auto slot = asio::get_associated_cancellation_slot(op->handler);
-            slot.clear();
-            deliver(std::move(op->handler), ex, e, std::move(outcome));
+            complete(std::move(op), ex, e, std::move(outcome));
         });
 }
 

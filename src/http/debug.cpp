@@ -5,6 +5,7 @@
 //
 
 #include <asioctx/http/debug.hpp>
+#include <asioctx/http/detail/answer.hpp>
 
 #include <boost/asio/ip/address.hpp>
 #include <boost/json/serialize.hpp>
@@ -89,8 +90,7 @@ std::string as_json(context_snapshot const& s, bool every_context)
         o["oldest_seconds"] = seconds(g.oldest);
         sites.push_back(std::move(o));
     }
-    char const* level = s.level == tracking::stacks ? "stacks" : s.level == tracking::sites ? "sites" : "off";
-    json::object root{{"tracking", level}, {"compiled_in", diagnostics_compiled_in}, {"live", s.contexts.size()},
+    json::object root{{"tracking", to_string(s.level)}, {"compiled_in", diagnostics_compiled_in}, {"live", s.contexts.size()},
         {"sites", std::move(sites)}};
     if(every_context)
     {
@@ -109,11 +109,6 @@ std::string as_json(context_snapshot const& s, bool every_context)
         root["contexts"] = std::move(all);
     }
     return json::serialize(root) + "\n";
-}
-
-asio::awaitable<response> answer(response res)
-{
-    co_return res;
 }
 
 } // namespace
@@ -153,12 +148,12 @@ middleware debug_contexts(debug_contexts_options options)
             if(path != options.path)
                 return next(std::move(ctx), in);
             if(options.loopback_only && !is_loopback_peer(in.peer()))
-                return answer(make_response(h, bhttp::status::forbidden, "forbidden\n"));
+                return detail::answer(make_response(h, bhttp::status::forbidden, "forbidden\n"));
             if(h.method() != bhttp::verb::get)
             {
                 auto res = make_response(h, bhttp::status::method_not_allowed, "method not allowed\n");
                 res.set(bhttp::field::allow, "GET");
-                return answer(std::move(res));
+                return detail::answer(std::move(res));
             }
             auto const q = read_query(target);
             auto const snapshot = snapshot_contexts();
@@ -166,7 +161,7 @@ middleware debug_contexts(debug_contexts_options options)
                 q.json ? as_json(snapshot, q.every_context) : as_text(snapshot, q.every_context));
             res.set(bhttp::field::content_type, q.json ? "application/json" : "text/plain; charset=utf-8");
             res.set(bhttp::field::cache_control, "no-store");
-            return answer(std::move(res));
+            return detail::answer(std::move(res));
         };
     };
 }

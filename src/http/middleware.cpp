@@ -7,6 +7,7 @@
 #include <asioctx/deadline.hpp>
 #include <asioctx/http/budget.hpp>
 #include <asioctx/http/field_value.hpp>
+#include <asioctx/http/detail/answer.hpp>
 #include <asioctx/http/middleware.hpp>
 #include <asioctx/http/traceparent.hpp>
 #include <asioctx/value.hpp>
@@ -45,11 +46,6 @@ void append_number(std::string& out, long long n)
     out.append(digits, end);
 }
 
-// An awaitable that completes with `res`: for layers that answer without awaiting.
-asio::awaitable<response> answer(response res)
-{
-    co_return res;
-}
 
 } // namespace
 
@@ -102,13 +98,13 @@ middleware bearer_auth(token_verifier verify)
             auto const& h = in.header();
             auto it = h.find(bhttp::field::authorization);
             if(it == h.end())
-                return answer(unauthorized(h, false));
+                return detail::answer(unauthorized(h, false));
             auto token = bearer_token(it->value());
             if(!token)
-                return answer(unauthorized(h, true));
+                return detail::answer(unauthorized(h, true));
             auto verified = verify(*token);
             if(!verified)
-                return answer(unauthorized(h, true)); // the reason stays on the server
+                return detail::answer(unauthorized(h, true)); // the reason stays on the server
             return next(with_claims(ctx, std::move(*verified)), in);
         };
     };
@@ -122,12 +118,12 @@ middleware require_scope(std::string scope)
         return [scope, next](context ctx, incoming& in) -> asio::awaitable<response> {
             auto c = request_claims(ctx);
             if(!c)
-                return answer(unauthorized(in.header(), false));
+                return detail::answer(unauthorized(in.header(), false));
             if(!c->has_scope(scope))
             {
                 auto res = make_response(in.header(), bhttp::status::forbidden, "forbidden\n");
                 res.set(bhttp::field::www_authenticate, "Bearer error=\"insufficient_scope\", scope=\"" + scope + "\"");
-                return answer(std::move(res));
+                return detail::answer(std::move(res));
             }
             return next(std::move(ctx), in);
         };
@@ -225,5 +221,14 @@ middleware access_log(log_sink sink)
         };
     };
 }
+
+namespace detail {
+
+asio::awaitable<response> answer(response res)
+{
+    co_return res;
+}
+
+} // namespace detail
 
 } // namespace asioctx::http

@@ -53,7 +53,7 @@ public:
 private:
     void arm(steady_time when);
     void on_timer(std::uint64_t generation, boost::system::error_code const& ec);
-    void post_disarm_check();
+    void post_disarm_check() noexcept; // disarms at once if it cannot post
     void disarm() noexcept;
     void disarm_if_idle() noexcept;
     void heap_erase(std::size_t i) noexcept;
