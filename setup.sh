@@ -19,9 +19,10 @@ packages=(
     libboost1.81-tools-dev libssl-dev libbenchmark-dev python3-jwt python3-cryptography wrk
 )
 
+# Installs what is missing of the packages above and of any named as arguments.
 install_missing() {
     local missing=()
-    for p in "${packages[@]}"; do
+    for p in "${packages[@]}" "$@"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
     done
     if [ ${#missing[@]} -eq 0 ]; then
@@ -113,13 +114,16 @@ case "${1:-}" in
         [ "$failed" -eq 0 ]
         ;;
     bench)
-        install_missing
+        # callgrind counts instructions (bench/http_instructions.sh); Go's net/http with
+        # golang-jwt is the Go baseline of bench/http_bench.sh (bench/go)
+        install_missing valgrind golang-go golang-github-golang-jwt-jwt-dev
         build_preset release
         ./build/release/bench/asioctx_bench "${@:2}"
         ./build/release/bench/asioctx_http_bench "${@:2}"
         bench/diagnostics_bench.sh build/release
         bench/http_client_bench.sh build/release
         bench/http_bench.sh build/release
+        bench/http_instructions.sh build/release
         ;;
     *)
         sed -n '3,12p' "$0"

@@ -39,6 +39,31 @@ std::shared_ptr<deadline_queue> const& queue_for(boost::asio::any_io_executor co
     return boost::asio::use_service<deadline_service>(ctx).queue();
 }
 
+namespace {
+
+// The queue of the execution context this thread derived its last deadline on: servers
+// derive several deadlines per request with an explicit executor, and use_service locks
+// the context's service registry and compares type names. A context destroyed and
+// another made at its address leaves a closed queue here: an insertion into it fails,
+// and the caller asks again with `fresh`.
+std::shared_ptr<deadline_queue> const& recent_queue_for(boost::asio::any_io_executor const& ex, bool fresh)
+{
+    struct recent
+    {
+        boost::asio::execution_context* context = nullptr;
+        std::shared_ptr<deadline_queue> queue;
+    };
+    thread_local recent last;
+    auto& ctx = boost::asio::query(ex, boost::asio::execution::context);
+    if(!fresh && &ctx == last.context)
+        return last.queue;
+    last.queue = boost::asio::use_service<deadline_service>(ctx).queue();
+    last.context = &ctx;
+    return last.queue;
+}
+
+} // namespace
+
 void deadline_queue::place(std::size_t i, deadline_node* n) noexcept
 {
     heap_[i] = n;
@@ -355,18 +380,27 @@ cancellable derive_deadline(boost::asio::any_io_executor const* ex, context cons
         cancel(n, state_deadline, cause, true);
         return result;
     }
-    if(!queue)
-        queue = &queue_for(*ex);
-    lock(n);
+    bool recent = !queue;
+    if(recent)
+        queue = &recent_queue_for(*ex, false);
     bool queued = false;
-    if(n->state_.load(std::memory_order_relaxed) == state_live)
+    for(;;)
     {
-        n->queue_ = *queue;
-        queued = n->queue_->insert(n, *ex);
-        if(!queued)
-            n->queue_.reset();
+        lock(n);
+        if(n->state_.load(std::memory_order_relaxed) == state_live)
+        {
+            n->queue_ = *queue;
+            queued = n->queue_->insert(n, *ex);
+            if(!queued)
+                n->queue_.reset();
+        }
+        unlock(n);
+        if(queued || !recent || n->state_.load(std::memory_order_acquire) != state_live)
+            break;
+        // Perhaps the queue of a context since destroyed: ask the registry, once.
+        recent = false;
+        queue = &recent_queue_for(*ex, true);
     }
-    unlock(n);
     if(!queued && n->state_.load(std::memory_order_acquire) == state_live)
         ASIOCTX_THROW_NO_EXECUTOR(); // the executor's context has shut down: it would never fire
     return result;

@@ -8,6 +8,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <chrono>
+#include <optional>
 
 using namespace std::chrono_literals;
 using boost::system::error_code;
@@ -235,6 +236,26 @@ BOOST_AUTO_TEST_CASE(shut_down_context_drops_deadlines)
     BOOST_TEST(!survivor.ctx.done());
     survivor.cancel();
     BOOST_TEST(survivor.ctx.done());
+}
+
+// An io_context made where a destroyed one was: its deadlines fire. (A thread remembers
+// the queue of the context it last derived a deadline on; the old one's must not serve.)
+BOOST_AUTO_TEST_CASE(a_new_io_context_at_a_destroyed_ones_address_gets_its_own_queue)
+{
+    std::optional<asio::io_context> ioc;
+    ioc.emplace();
+    auto* const address = &*ioc;
+    {
+        auto first = asioctx::with_timeout(ioc->get_executor(), asioctx::background(), 1h);
+        BOOST_TEST(pending(*ioc) == 1u);
+    }
+    ioc.reset();
+    ioc.emplace();
+    BOOST_REQUIRE(&*ioc == address);
+    auto [ctx, cancel] = asioctx::with_timeout(ioc->get_executor(), asioctx::background(), 1ms);
+    BOOST_TEST(pending(*ioc) == 1u);
+    ioc->run();
+    BOOST_TEST((ctx.err() == asioctx::error::deadline_exceeded));
 }
 
 BOOST_AUTO_TEST_CASE(many_deadlines_fire_each_once)

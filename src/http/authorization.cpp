@@ -27,7 +27,6 @@ bool iequals(std::string_view a, std::string_view b) noexcept
     return true;
 }
 
-// b64token: 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
 // RFC 6750's b64token: 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
 bool is_b64token(std::string_view t) noexcept
 {

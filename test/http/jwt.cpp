@@ -268,6 +268,54 @@ BOOST_AUTO_TEST_CASE(one_verifier_many_threads)
     BOOST_TEST(mismatches.load() == 0);
 }
 
+// Each part has exactly one accepted encoding: no padding, no standard-alphabet
+// characters, and the unused low bits of a last character must be zero. Otherwise one
+// signed token would have several spellings that all verify.
+BOOST_AUTO_TEST_CASE(only_canonical_base64url_is_accepted)
+{
+    using asioctx::http::error;
+    auto key = jwt_key::hmac(jwt_key::algorithm::hs256, std::string(32, 'h'));
+    asioctx::http::jwt_options o;
+    o.keys = {key};
+    asioctx::http::jwt_verifier verifier(o);
+    auto const exp = std::chrono::duration_cast<std::chrono::seconds>(
+        (std::chrono::system_clock::now() + std::chrono::hours(1)).time_since_epoch()).count();
+    // Payload lengths that leave 0, 1 and 2 bytes over (4n, 4n+2 and 4n+3 characters).
+    for(std::string sub : {"a", "ab", "abc"})
+    {
+        auto const token = key.sign(R"({"sub":")" + sub + R"(","exp":)" + std::to_string(exp) + "}");
+        BOOST_TEST_CONTEXT(token)
+        {
+            auto const r = verifier(token);
+            BOOST_REQUIRE(r.has_value());
+            BOOST_TEST(r->subject == sub);
+        }
+    }
+    auto const token = key.sign(R"({"sub":"x","exp":)" + std::to_string(exp) + "}");
+    // 32 signature bytes: 43 characters, the last carrying 2 unused bits.
+    constexpr std::string_view alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    auto const last = alphabet.find(token.back());
+    BOOST_REQUIRE(last != alphabet.npos);
+    BOOST_REQUIRE_EQUAL(last % 4, 0u);
+    for(std::size_t low = 1; low < 4; ++low)
+    {
+        std::string variant = token;
+        variant.back() = alphabet[last + low]; // decodes to the same 32 bytes
+        auto const r = verifier(variant);
+        BOOST_TEST((r.has_error() && r.error() == error::token_malformed), variant);
+    }
+    auto const mangled = [&](std::string_view tail) {
+        auto const r = verifier(token + std::string(tail));
+        return r.has_error() && r.error() == error::token_malformed;
+    };
+    BOOST_TEST(mangled("="));  // padding
+    BOOST_TEST(mangled("AA")); // 45 characters: a length no byte string encodes to
+    std::string standard = token;
+    standard[standard.find('.') + 1] = '+'; // the standard alphabet's 62nd character
+    auto const r = verifier(standard);
+    BOOST_TEST(r.has_error());
+}
+
 BOOST_AUTO_TEST_CASE(garbage_never_crashes)
 {
     asioctx::http::jwt_verifier verify(options());
