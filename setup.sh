@@ -5,7 +5,7 @@
 #   ./setup.sh demo    build and run the gateway demo (arguments go to it: --listen ...)
 #   ./setup.sh test    build and run every test: g++ (warnings as errors) with the
 #                      package consumers, ASan+UBSan, TSan (clang), libFuzzer, and b2
-#                      (diagnostics compiled out)
+#                      (diagnostics compiled out); then the release build of the benchmarks
 #   ./setup.sh bench   build (release) and run the benchmarks (Google Benchmark, then wrk)
 #   ./setup.sh deps    only install the packages
 #
@@ -109,6 +109,14 @@ case "${1:-}" in
         run_ctest fuzz
         echo "== b2"
         run_b2
+        # What ./setup.sh bench builds: optimiser warnings appear only at -O3.
+        echo "== release (g++ -O3, warnings as errors): everything builds, benchmarks included"
+        if build_preset release; then
+            passed=$((passed + 1))
+        else
+            echo "setup: release build FAILED"
+            failed=$((failed + 1))
+        fi
         echo "setup: test run took $(( $(date +%s) - start ))s"
         echo "asioctx: $passed passed, $failed failed"
         [ "$failed" -eq 0 ]
