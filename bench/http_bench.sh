@@ -70,7 +70,8 @@ done
 declare -a rps_0 rps_1 rps_2 rps_3 rps_4 rps_5 cpu_0 cpu_1 cpu_2 cpu_3 cpu_4 cpu_5
 for _ in $(seq "$rounds"); do
     for i in $(seq 0 $((servers - 1))); do
-        read -r rps cpu < <(measure $((base_port + i)) "$(pid_of "$i")")
+        result=$(measure $((base_port + i)) "$(pid_of "$i")") # a failed run stops the script
+        read -r rps cpu <<<"$result"
         eval "rps_$i+=($rps) cpu_$i+=($cpu)"
     done
 done

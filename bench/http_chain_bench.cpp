@@ -26,7 +26,7 @@ namespace bhttp = boost::beast::http;
 
 namespace {
 
-std::string const secret = "asioctx-bench-secret-0123456789abcdef";
+using bench::secret;
 
 // The token wrk sends in bench/http_bench.sh: {"sub":"bench","exp":...}, HS256.
 std::string bench_token()

@@ -42,7 +42,7 @@ namespace bhttp = boost::beast::http;
 
 namespace {
 
-std::string const secret = "asioctx-bench-secret-0123456789abcdef";
+using bench::secret;
 
 // The handlers' body: {"request_id":"...","sub":"..."} (the id is a validated one).
 std::string hello_body(std::string_view id, std::string_view subject)

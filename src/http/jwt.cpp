@@ -69,10 +69,10 @@ bool base64url_decode(std::string_view in, std::string& out)
 {
     if(in.size() % 4 == 1)
         return false;
-    static constexpr unsigned char invalid = 0xff;
+    // Each character's 6 bits; 0xff (above 63) outside the alphabet.
     static constexpr auto sextet = [] {
         std::array<unsigned char, 256> table{};
-        table.fill(invalid);
+        table.fill(0xff);
         constexpr std::string_view alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
         for(std::size_t i = 0; i < alphabet.size(); ++i)
             table[static_cast<unsigned char>(alphabet[i])] = static_cast<unsigned char>(i);
@@ -99,7 +99,7 @@ bool base64url_decode(std::string_view in, std::string& out)
     for(std::size_t k = 0; k < rest; ++k)
     {
         unsigned const s = sextet[src[i + k]];
-        if(s == invalid)
+        if(s > 63)
             return false;
         v = v << 6 | s;
     }

@@ -313,7 +313,7 @@ BOOST_AUTO_TEST_CASE(only_canonical_base64url_is_accepted)
     std::string standard = token;
     standard[standard.find('.') + 1] = '+'; // the standard alphabet's 62nd character
     auto const r = verifier(standard);
-    BOOST_TEST(r.has_error());
+    BOOST_TEST((r.has_error() && r.error() == error::token_malformed)); // refused as decoding, not as a signature
 }
 
 BOOST_AUTO_TEST_CASE(garbage_never_crashes)
