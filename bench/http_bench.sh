@@ -8,8 +8,8 @@
 # hand-written minimal chain, the asioctx server bare, the asioctx server with the same
 # hand-written minimum in its handler (the floor under any chain on this server), and the
 # asioctx server behind the chain; and, when Go is installed (Debian's golang-go and
-# golang-github-golang-jwt-jwt-dev), Go's net/http with the chain of the Go figure in
-# shared/notes/measured.md (bench/go). Rounds alternate them; medians are reported.
+# golang-github-golang-jwt-jwt-dev), Go's net/http with the chain of the reference Go
+# net/http figure (bench/go). Rounds alternate them; medians are reported.
 #
 set -euo pipefail
 build=$(cd "${1:?build directory}" && pwd)

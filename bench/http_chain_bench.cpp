@@ -58,7 +58,7 @@ ahttp::handler chain_of(std::string_view layers)
         return ahttp::chain(ahttp::request_ids(), log, hello);
     if(layers == "ids+log+auth")
         return ahttp::chain(ahttp::request_ids(), log, auth, hello);
-    if(layers == "go") // the chain of the Go figure in shared/notes/measured.md
+    if(layers == "go") // the chain of the reference Go net/http figure
         return ahttp::chain(ahttp::request_ids(), auth, ahttp::timeout(std::chrono::seconds(5)), hello);
     return ahttp::chain(ahttp::request_ids(), log, auth, ahttp::deadline_budget(), hello);
 }

@@ -9,7 +9,7 @@
 // Runs until SIGINT/SIGTERM.
 // Usage: asioctx_http_bench_server BASE_PORT [THREADS [LAYERS]]
 // LAYERS (to see what each costs): ids, ids+log, ids+log+auth, full (the default: the
-// gateway's chain), go (the chain of the Go figure in shared/notes/measured.md: request
+// gateway's chain), go (the chain of the reference Go net/http figure: request
 // id, JWT, a per-request timeout; no log).
 #include "minimal_chain.hpp"
 

@@ -1,5 +1,5 @@
 // The least a hand-written chain does for the benchmark's requests, with no library
-// around it: the baseline the notes (shared/notes/measured.md) call "a Beast server doing
+// around it: the baseline the reference figures call "a Beast server doing
 // the minimum the chain needs". Read X-Request-ID if it is 1 to 128 safe characters,
 // else mint 128 random bits; take the token after "Bearer "; HS256 through a keyed
 // OpenSSL HMAC context; CRYPTO_memcmp; the payload through EVP_DecodeBlock and

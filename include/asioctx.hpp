@@ -9,6 +9,7 @@
 
 #include <asioctx/after_func.hpp>
 #include <asioctx/bind.hpp>
+#include <asioctx/bound_stream.hpp>
 #include <asioctx/cancel.hpp>
 #include <asioctx/context.hpp>
 #include <asioctx/coroutine.hpp>

@@ -1,5 +1,5 @@
-// The Go side of bench/http_bench.sh: net/http with the chain of the Go figure in
-// shared/notes/measured.md, built from Debian's Go 1.19 and golang-jwt packages so that
+// The Go side of bench/http_bench.sh: net/http with the chain of the reference Go
+// net/http figure (request id, JWT, timeout, JSON body), built from Debian's Go 1.19 and golang-jwt packages so that
 // it runs in the same run as the asioctx servers. Request id (read if 1 to 128 safe
 // characters, else 128 random bits; echoed), Bearer JWT HS256 through golang-jwt (exp
 // required), a per-request timeout context, and a handler writing the same small JSON

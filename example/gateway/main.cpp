@@ -306,7 +306,7 @@ int main(int argc, char** argv)
     bool const demonstration = !listen;
     ahttp::server gateway(ioc.get_executor(), root,
         gateway_service(secret, upstream_client, upstream_base,
-            [](std::string_view line) { std::cout << "  log: " << line << "\n"; }));
+            ahttp::stream_sink(std::cout)));
     gateway.listen(listen.value_or(tcp::endpoint(asio::ip::address_v4::loopback(), 0)));
     gateway.async_run(asio::detached);
     std::cout << "gateway: listening on " << gateway.local_endpoint() << ", upstream " << upstream_base << "\n";

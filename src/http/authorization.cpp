@@ -8,24 +8,13 @@
 
 #include <asioctx/http/middleware.hpp>
 
+#include <boost/beast/core/string.hpp>
+
 #include <array>
 
 namespace asioctx::http {
 
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) noexcept
-{
-    if(a.size() != b.size())
-        return false;
-    for(std::size_t i = 0; i < a.size(); ++i)
-    {
-        auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
-        if(lower(a[i]) != lower(b[i]))
-            return false;
-    }
-    return true;
-}
 
 // RFC 6750's b64token: 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
 bool is_b64token(std::string_view t) noexcept
@@ -52,7 +41,7 @@ bool is_b64token(std::string_view t) noexcept
 std::optional<std::string_view> bearer_token(std::string_view value) noexcept
 {
     auto const space = value.find(' ');
-    if(space == value.npos || !iequals(value.substr(0, space), "Bearer"))
+    if(space == value.npos || !boost::beast::iequals(value.substr(0, space), "Bearer"))
         return std::nullopt;
     auto token = value.substr(space);
     while(!token.empty() && token.front() == ' ')

@@ -8,6 +8,7 @@
 // (opening a connection, redirects, the retry) as one coroutine per fetch.
 
 #include <asioctx/bind.hpp>
+#include <asioctx/bound_stream.hpp>
 #include <asioctx/cancel.hpp>
 #include <asioctx/executor.hpp>
 #include <asioctx/http/budget.hpp>
@@ -198,7 +199,46 @@ struct connection
     {
         return secure ? secure->next_layer() : *plain;
     }
+
+    // Nothing arrived while the connection idled: no byte (an unsolicited response, which
+    // would be taken for the answer to the next request), no end-of-stream, no error.
+    // A TLS connection that received anything at all (a late session ticket, say) is not
+    // taken either: telling that apart would mean reading it.
+    bool quiet() noexcept
+    {
+        if(buffer.size() != 0)
+            return false;
+        auto& s = socket();
+        error_code ec;
+        s.non_blocking(true, ec);
+        if(ec)
+            return false;
+        char byte;
+        s.receive(asio::buffer(&byte, 1), tcp::socket::message_peek, ec);
+        error_code ignored;
+        s.non_blocking(false, ignored);
+        return ec == asio::error::would_block;
+    }
 };
+
+// Bytes a connection's read buffer may hold: a whole header, and room for the reads
+// that follow it. Chunk extensions and trailers must fit in it too, so a server that
+// sends them without end fails the fetch (`malformed_response`) instead of growing it.
+std::size_t read_buffer_limit(client_options const& options) noexcept
+{
+    return std::size_t(options.header_limit) + 64 * 1024;
+}
+
+// Interim responses skipped before the final one, at most (as Go's client).
+constexpr int max_interim_responses = 5;
+
+// A 1xx other than 101: informational, followed by the real answer (RFC 9110 15.2).
+template<class Parser>
+bool is_interim(Parser const& parser) noexcept
+{
+    auto const status = parser.get().result_int();
+    return status >= 100 && status < 200 && status != 101;
+}
 
 // A lookup that may outlive the fetch that started it (getaddrinfo cannot be stopped):
 // the fetch waits for `finished` or its own context, whichever ends first; the lookup's
@@ -257,30 +297,36 @@ struct client::state
         return *own_tls;
     }
 
-    // An idle connection to `origin` that has not idled too long, or null.
+    // An idle connection to `origin` that has not idled too long and on which nothing
+    // arrived while it idled, or null. Any other is closed.
     std::unique_ptr<connection> take(std::string const& origin)
     {
-        std::unique_ptr<connection> c;
-        std::vector<std::unique_ptr<connection>> expired; // closed outside the lock
+        for(;;)
         {
-            std::lock_guard<std::mutex> g(mutex);
-            auto it = idle.find(origin);
-            if(it == idle.end())
-                return nullptr;
-            auto const now = std::chrono::steady_clock::now();
-            auto& list = it->second;
-            while(!list.empty() && !c)
+            std::unique_ptr<connection> c;
+            std::vector<std::unique_ptr<connection>> expired; // closed outside the lock
             {
-                auto candidate = std::move(list.back());
-                list.pop_back();
-                if(now - candidate->idle_since < options.idle_timeout)
-                    c = std::move(candidate);
-                else
-                    expired.push_back(std::move(candidate));
+                std::lock_guard<std::mutex> g(mutex);
+                auto it = idle.find(origin);
+                if(it == idle.end())
+                    return nullptr;
+                auto const now = std::chrono::steady_clock::now();
+                auto& list = it->second;
+                while(!list.empty() && !c)
+                {
+                    auto candidate = std::move(list.back());
+                    list.pop_back();
+                    if(now - candidate->idle_since < options.idle_timeout)
+                        c = std::move(candidate);
+                    else
+                        expired.push_back(std::move(candidate));
+                }
+                // An emptied list stays, with its capacity: put() then allocates nothing.
             }
-            // An emptied list stays, with its capacity: put() then allocates nothing.
+            // Checked outside the lock (a system call); only this fetch has `c` now.
+            if(!c || c->quiet())
+                return c;
         }
-        return c;
     }
 
     void put(std::unique_ptr<connection> c)
@@ -348,6 +394,7 @@ asio::awaitable<std::pair<error_code, std::unique_ptr<connection>>> open(
         co_return std::pair{rec, nullptr};
     auto c = std::make_unique<connection>();
     c->origin = where.origin;
+    c->buffer.max_size(read_buffer_limit(st->options));
     if(where.https)
         c->secure.emplace(st->ex, st->tls());
     else
@@ -381,6 +428,8 @@ error_code read_failure(context const& ctx, error_code const& ec, bool got_some)
 {
     if(ctx.done())
         return ctx.err();
+    if(ec.category() == error_category())
+        return ec;
     if(ec == bhttp::error::body_limit)
         return fail(error::response_too_large);
     bool const closed = ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message ||
@@ -429,9 +478,49 @@ bool reusable(context const& ctx, bhttp::request<bhttp::string_body> const& msg,
     return !ctx.done() && res.keep_alive() && msg.keep_alive() && !res.need_eof() && c.buffer.size() == 0;
 }
 
-// One exchange with `where` on a pooled connection or a new one. The steps are written
-// out for both stream types rather than in a coroutine per step: each nested coroutine
-// frame costs an allocation per fetch.
+// What one exchange on a connection ended with.
+struct exchange_result
+{
+    error_code write_error;
+    error_code read_error;
+    bool got_some = false; // response bytes arrived
+};
+
+// Writes the request and reads its final response into `res` on `stream` (1xx responses
+// skipped). Every read and write is bound to the context at the stream: once it is done
+// the exchange ends within one read or write, whatever the server sends.
+template<class Stream>
+asio::awaitable<exchange_result> talk(Stream& stream, context const& ctx, beast::flat_buffer& buffer,
+    bhttp::request<bhttp::string_body>& msg, client_options const& options, fetch_response& res)
+{
+    exchange_result out;
+    auto bound = bind_stream(ctx, stream);
+    auto token = asio::as_tuple(asio::use_awaitable);
+    std::tie(out.write_error, std::ignore) = co_await bhttp::async_write(bound, msg, token);
+    if(out.write_error)
+        co_return out;
+    for(int interim = 0;; ++interim)
+    {
+        bhttp::response_parser<bhttp::string_body> parser;
+        limit(parser, options, msg.method());
+        std::tie(out.read_error, std::ignore) = co_await bhttp::async_read(bound, buffer, parser, token);
+        out.got_some = out.got_some || parser.got_some();
+        if(out.read_error)
+            co_return out;
+        if(!is_interim(parser))
+        {
+            res = parser.release();
+            co_return out;
+        }
+        if(interim == max_interim_responses)
+        {
+            out.read_error = fail(error::too_many_interim_responses);
+            co_return out;
+        }
+    }
+}
+
+// One exchange with `where` on a pooled connection or a new one.
 asio::awaitable<fetch_outcome> exchange_with(std::shared_ptr<client::state> const& st, context const& ctx,
     origin_and_target const& where, bhttp::request<bhttp::string_body>& msg, bool pooled = true)
 {
@@ -449,29 +538,24 @@ asio::awaitable<fetch_outcome> exchange_with(std::shared_ptr<client::state> cons
         }
         if(!stamp_budget(ctx, msg, options))
             co_return fetch_outcome{make_error_code(asioctx::error::deadline_exceeded), {}};
-        auto token = asioctx::bind(ctx, asio::as_tuple(asio::use_awaitable));
-        error_code ec;
+        // The response is written in place: returned by value through co_await, g++ 12
+        // corrupted it (Beast's field tree, the body's string).
+        fetch_response res;
+        exchange_result r;
         if(c->secure)
-            std::tie(ec, std::ignore) = co_await bhttp::async_write(*c->secure, msg, token);
+            r = co_await talk(*c->secure, ctx, c->buffer, msg, options, res);
         else
-            std::tie(ec, std::ignore) = co_await bhttp::async_write(*c->plain, msg, token);
-        if(ec)
+            r = co_await talk(*c->plain, ctx, c->buffer, msg, options, res);
+        if(r.write_error)
             co_return fetch_outcome{context_error_or(ctx, error::connection_lost), {}};
-        bhttp::response_parser<bhttp::string_body> parser;
-        limit(parser, options, msg.method());
-        if(c->secure)
-            std::tie(ec, std::ignore) = co_await bhttp::async_read(*c->secure, c->buffer, parser, token);
-        else
-            std::tie(ec, std::ignore) = co_await bhttp::async_read(*c->plain, c->buffer, parser, token);
-        if(ec)
+        if(r.read_error)
         {
-            auto const failure = read_failure(ctx, ec, parser.got_some());
+            auto const failure = read_failure(ctx, r.read_error, r.got_some);
             if(reused && worth_retrying(ctx, msg, failure))
                 continue;
             // `c` closes here: after a failure, a cancellation or a deadline it is never reused.
             co_return fetch_outcome{failure, {}};
         }
-        auto res = parser.release();
         if(reusable(ctx, msg, res, *c))
             st->put(std::move(c));
         co_return fetch_outcome{error_code(), std::move(res)};
@@ -549,9 +633,15 @@ asio::awaitable<fetch_outcome> run_fetch(std::shared_ptr<client::state> st, cont
         auto next_where = parse_url(next.buffer());
         if(!next_where)
             co_return fetch_outcome{next_where.error(), {}};
-        // Credentials stay with the origin they were meant for.
+        // Credentials stay with the origin they were meant for (scheme, host and port):
+        // every field that carries one is dropped on a hop to another.
         if(next_where->origin != where.origin)
+        {
             msg.erase(bhttp::field::authorization);
+            msg.erase(bhttp::field::proxy_authorization);
+            msg.erase(bhttp::field::cookie);
+            msg.erase("Cookie2");
+        }
         auto const status = outcome.second.result();
         if(status == bhttp::status::see_other ||
             ((status == bhttp::status::moved_permanently || status == bhttp::status::found) &&
@@ -645,7 +735,12 @@ struct pooled_exchange : fetch_operation
     origin_and_target where;
     bhttp::request<bhttp::string_body> msg;
     std::unique_ptr<connection> c;
-    bhttp::response_parser<bhttp::string_body> parser;
+    // The connection's stream with every read and write bound to `ctx`.
+    std::optional<bound_stream<tcp::socket>> plain;
+    std::optional<bound_stream<ssl::stream<tcp::socket>>> secure;
+    std::optional<bhttp::response_parser<bhttp::string_body>> parser;
+    int interim = 0;     // 1xx responses skipped so far
+    bool got_some = false; // response bytes arrived
 };
 using pooled_ptr = std::unique_ptr<pooled_exchange>;
 
@@ -689,11 +784,23 @@ void on_written(pooled_ptr op, error_code ec)
 
 void on_read(pooled_ptr op, error_code ec)
 {
+    op->got_some = op->got_some || op->parser->got_some();
+    if(!ec && is_interim(*op->parser))
+    {
+        if(op->interim++ < max_interim_responses)
+        {
+            read_response(std::move(op));
+            return;
+        }
+        ec = fail(error::too_many_interim_responses);
+    }
     if(ec)
     {
-        auto const failure = read_failure(op->ctx, ec, op->parser.got_some());
+        auto const failure = read_failure(op->ctx, ec, op->got_some);
         if(worth_retrying(op->ctx, op->msg, failure))
         {
+            op->plain.reset();
+            op->secure.reset();
             op->c.reset();
             auto& o = *op;
             asio::co_spawn(o.st->ex, exchange_with(o.st, o.ctx, o.where, o.msg, false),
@@ -705,7 +812,7 @@ void on_read(pooled_ptr op, error_code ec)
         finish(std::move(op), nullptr, fetch_outcome{failure, {}});
         return;
     }
-    auto res = op->parser.release();
+    auto res = op->parser->release();
     if(reusable(op->ctx, op->msg, res, *op->c))
         op->st->put(std::move(op->c));
     finish(std::move(op), nullptr, fetch_outcome{error_code(), std::move(res)});
@@ -725,22 +832,27 @@ void write_request(pooled_ptr op)
         });
         return;
     }
-    auto token = asioctx::bind(o.ctx, pooled_step{std::move(op), on_written});
     if(o.c->secure)
-        bhttp::async_write(*o.c->secure, o.msg, std::move(token));
+        o.secure.emplace(o.ctx, *o.c->secure);
     else
-        bhttp::async_write(*o.c->plain, o.msg, std::move(token));
+        o.plain.emplace(o.ctx, *o.c->plain);
+    pooled_step step{std::move(op), on_written};
+    if(o.secure)
+        bhttp::async_write(*o.secure, o.msg, std::move(step));
+    else
+        bhttp::async_write(*o.plain, o.msg, std::move(step));
 }
 
 void read_response(pooled_ptr op)
 {
     auto& o = *op;
-    limit(o.parser, o.st->options, o.msg.method());
-    auto token = asioctx::bind(o.ctx, pooled_step{std::move(op), on_read});
-    if(o.c->secure)
-        bhttp::async_read(*o.c->secure, o.c->buffer, o.parser, std::move(token));
+    o.parser.emplace();
+    limit(*o.parser, o.st->options, o.msg.method());
+    pooled_step step{std::move(op), on_read};
+    if(o.secure)
+        bhttp::async_read(*o.secure, o.c->buffer, *o.parser, std::move(step));
     else
-        bhttp::async_read(*o.c->plain, o.c->buffer, o.parser, std::move(token));
+        bhttp::async_read(*o.plain, o.c->buffer, *o.parser, std::move(step));
 }
 
 } // namespace

@@ -64,6 +64,22 @@ char const* error_text(int ev) noexcept
         return "malformed response";
     case error::too_many_redirects:
         return "too many redirects";
+    case error::too_many_interim_responses:
+        return "too many interim (1xx) responses";
+    case error::missing_host:
+        return "HTTP/1.1 request without Host";
+    case error::multiple_hosts:
+        return "request with more than one Host";
+    case error::unsupported_transfer_coding:
+        return "request transfer coding not implemented";
+    case error::bad_transfer_encoding:
+        return "request Transfer-Encoding malformed";
+    case error::request_body_too_large:
+        return "request body too large";
+    case error::malformed_request_body:
+        return "request body malformed";
+    case error::request_body_timeout:
+        return "request body timed out";
     }
     return "unknown asioctx.http error";
 }

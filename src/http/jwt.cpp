@@ -24,6 +24,7 @@
 #include <openssl/pem.h>
 
 #include <algorithm>
+#include <cstring>
 #include <array>
 #include <atomic>
 #include <cstdint>
@@ -152,9 +153,9 @@ bool is_hmac(jwt_key::algorithm alg) noexcept
 }
 
 // A NumericDate (seconds since the epoch, possibly fractional) as a time point.
-bool numeric_date(boost::json::value const& v, std::chrono::system_clock::time_point& out)
+// A NumericDate in seconds since the epoch; false for anything else (RFC 7519 2).
+bool numeric_seconds(boost::json::value const& v, double& seconds)
 {
-    double seconds;
     if(v.is_int64())
         seconds = static_cast<double>(v.get_int64());
     else if(v.is_uint64())
@@ -163,12 +164,33 @@ bool numeric_date(boost::json::value const& v, std::chrono::system_clock::time_p
         seconds = v.get_double();
     else
         return false;
-    // Far beyond any real date: keeps the conversion defined.
-    if(!std::isfinite(seconds) || std::fabs(seconds) > 1e11)
-        return false;
-    out = std::chrono::system_clock::time_point(
+    return std::isfinite(seconds);
+}
+
+// Seconds since the epoch as a time point, saturated to what the clock's duration holds
+// (about 292 years either side of 1970 in nanoseconds): converting a larger value would
+// overflow. Comparisons are made on the seconds, never on the saturated time point.
+std::chrono::system_clock::time_point to_time_point(double seconds) noexcept
+{
+    constexpr double limit = 9.0e9; // below 2^63 ns
+    seconds = std::clamp(seconds, -limit, limit);
+    return std::chrono::system_clock::time_point(
         std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::duration<double>(seconds)));
-    return true;
+}
+
+double seconds_since_epoch(std::chrono::system_clock::time_point t) noexcept
+{
+    return std::chrono::duration<double>(t.time_since_epoch()).count();
+}
+
+// An ECDSA P-256 signature's S at most n/2 (big-endian): each signature has one spelling,
+// as (r, n - s) verifies too. n/2 rounded down.
+bool low_s(unsigned char const* s) noexcept
+{
+    static constexpr unsigned char half_order[32] = {0x7f, 0xff, 0xff, 0xff, 0x80, 0x00, 0x00, 0x00, 0x7f, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xde, 0x73, 0x7d, 0x56, 0xd3, 0x8b, 0xcf, 0x42, 0x79, 0xdc, 0xe5, 0x61, 0x7e,
+        0x31, 0x92, 0xa8};
+    return std::memcmp(s, half_order, 32) <= 0;
 }
 
 } // namespace
@@ -344,6 +366,8 @@ bool signature_verifies(jwt_key::algorithm alg, jwt_key::material const& key, st
     {
         // JWS carries r || s (32 bytes each); OpenSSL verifies DER.
         if(signature.size() != 64)
+            return false;
+        if(!low_s(reinterpret_cast<unsigned char const*>(signature.data()) + 32))
             return false;
         ECDSA_SIG* es = ECDSA_SIG_new();
         if(!es)
@@ -546,18 +570,22 @@ result_claims jwt_verifier::verify(std::string_view token, std::chrono::system_c
 
     if(!exp)
         return ASIOCTX_HTTP_FAIL(error::missing_expiry);
-    if(!numeric_date(*exp, out.expiry))
+    double const now_s = seconds_since_epoch(now);
+    double const leeway_s = std::chrono::duration<double>(options_.leeway).count();
+    double exp_s;
+    if(!numeric_seconds(*exp, exp_s))
         return ASIOCTX_HTTP_FAIL(error::token_malformed);
-    if(now > out.expiry + options_.leeway)
+    if(now_s > exp_s + leeway_s)
         return ASIOCTX_HTTP_FAIL(error::expired);
+    out.expiry = to_time_point(exp_s);
     for(auto const* v : {nbf, iat})
     {
         if(v)
         {
-            std::chrono::system_clock::time_point t;
-            if(!numeric_date(*v, t))
+            double t;
+            if(!numeric_seconds(*v, t))
                 return ASIOCTX_HTTP_FAIL(error::token_malformed);
-            if(t > now + options_.leeway)
+            if(t > now_s + leeway_s)
                 return ASIOCTX_HTTP_FAIL(error::not_yet_valid);
         }
     }

@@ -8,6 +8,7 @@
 #include <asioctx/http/budget.hpp>
 #include <asioctx/http/field_value.hpp>
 #include <asioctx/http/detail/answer.hpp>
+#include <asioctx/http/framing.hpp>
 #include <asioctx/http/middleware.hpp>
 #include <asioctx/http/traceparent.hpp>
 #include <asioctx/value.hpp>
@@ -15,6 +16,9 @@
 #include <boost/system/system_error.hpp>
 
 #include <charconv>
+#include <memory>
+#include <mutex>
+#include <ostream>
 
 namespace asioctx::http {
 
@@ -70,8 +74,12 @@ middleware request_ids(request_id_options options)
             }
             catch(...)
             {
-                // Answered here, so that the 500 carries the id too.
-                res.emplace(make_response(h, bhttp::status::internal_server_error, "internal error\n"));
+                // Answered here, so that the answer carries the id too: 500, or what a
+                // request body that could not be read calls for (413, 400, 408).
+                auto const status = status_for(std::current_exception());
+                res.emplace(make_response(h, status,
+                    status == bhttp::status::internal_server_error ? std::string("internal error\n")
+                                                                   : std::string(bhttp::obsolete_reason(status)) + "\n"));
             }
             res->set("X-Request-ID", id); // valid or minted: always a safe value
             co_return std::move(*res);
@@ -216,9 +224,20 @@ middleware access_log(log_sink sink)
             {
                 failure = std::current_exception();
             }
-            write(500);
+            write(static_cast<unsigned>(status_for(failure)));
             std::rethrow_exception(failure);
         };
+    };
+}
+
+log_sink stream_sink(std::ostream& out)
+{
+    auto mutex = std::make_shared<std::mutex>();
+    return [&out, mutex](std::string_view line) {
+        std::lock_guard<std::mutex> g(*mutex);
+        out.write(line.data(), static_cast<std::streamsize>(line.size()));
+        out.put('\n');
+        out.flush();
     };
 }
 

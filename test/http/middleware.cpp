@@ -10,7 +10,13 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/system/system_error.hpp>
 #include <boost/test/unit_test.hpp>
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
 
 #include "fake_incoming.hpp"
 
@@ -241,6 +247,50 @@ BOOST_AUTO_TEST_CASE(access_log_escapes_untrusted_values)
         in);
     BOOST_REQUIRE(lines.size() == 1u);
     BOOST_TEST(lines[0].find("id=id-1 method=GET target=\"/a\\\"b\\x01\" status=200 duration_ms=") == 0u, lines[0]);
+}
+
+// A log written to a file is readable while the server runs: each line is flushed.
+BOOST_AUTO_TEST_CASE(stream_sink_flushes_each_line)
+{
+    std::string const path = "access_log_" + std::to_string(::getpid()) + ".txt";
+    {
+        std::ofstream file(path);
+        probe p;
+        fake_incoming in;
+        in.edit().set("X-Request-ID", "id-flushed");
+        call(asioctx::http::chain(asioctx::http::request_ids(), asioctx::http::access_log(asioctx::http::stream_sink(file)),
+                 p.handler()),
+            in);
+        std::ifstream reader(path); // while `file` is still open
+        std::string line;
+        BOOST_TEST(static_cast<bool>(std::getline(reader, line)));
+        BOOST_TEST(line.find("id=id-flushed ") == 0u, line);
+    }
+    std::remove(path.c_str());
+}
+
+// A body the handler could not read is answered, and logged, as what went wrong, even
+// through request_ids' catch-all.
+BOOST_AUTO_TEST_CASE(body_errors_are_answered_and_logged_with_their_status)
+{
+    std::vector<std::string> lines;
+    for(auto [e, status] : {std::pair{asioctx::http::error::request_body_too_large, 413},
+            std::pair{asioctx::http::error::malformed_request_body, 400},
+            std::pair{asioctx::http::error::request_body_timeout, 408}})
+    {
+        asioctx::http::handler reader = [e = e](asioctx::context, asioctx::http::incoming&) -> asio::awaitable<response> {
+            throw boost::system::system_error(e);
+            co_return response();
+        };
+        fake_incoming in;
+        auto res = call(asioctx::http::chain(asioctx::http::request_ids(),
+                            asioctx::http::access_log([&](std::string_view l) { lines.emplace_back(l); }), reader),
+            in);
+        BOOST_TEST(res.result_int() == status);
+        BOOST_TEST(res.count("X-Request-ID") == 1u);
+        BOOST_REQUIRE(!lines.empty());
+        BOOST_TEST(lines.back().find(" status=" + std::to_string(status) + " ") != std::string::npos, lines.back());
+    }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -65,7 +65,27 @@ add("hs256 valid", jwt.encode(claims(), hs256, algorithm="HS256"), "ok")
 add("hs384 valid", jwt.encode(claims(), hs384, algorithm="HS384"), "ok")
 add("hs512 valid", jwt.encode(claims(), hs512, algorithm="HS512"), "ok")
 add("rs256 valid", jwt.encode(claims(), rsa_key, algorithm="RS256"), "ok")
-add("es256 valid", jwt.encode(claims(), ec_key, algorithm="ES256"), "ok")
+P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+
+
+def es256_with_s(token, high):
+    """The same ES256 signature with S on the chosen side of n/2: (r, n - s) verifies too."""
+    h, p, sig = token.split(".")
+    raw_sig = base64.urlsafe_b64decode(sig + "=" * (-len(sig) % 4))
+    r, s = raw_sig[:32], int.from_bytes(raw_sig[32:], "big")
+    if (s > P256_ORDER // 2) != high:
+        s = P256_ORDER - s
+    return h + "." + p + "." + b64(r + s.to_bytes(32, "big"))
+
+
+es256_token = jwt.encode(claims(), ec_key, algorithm="ES256")
+add("es256 valid", es256_with_s(es256_token, high=False), "ok")
+add("es256 with a high S (the same signature spelt again)", es256_with_s(es256_token, high=True), "bad_signature")
+add("exp far in the future (1e11 s)", jwt.encode(claims(exp=10**11), hs256, algorithm="HS256"), "ok")
+add("nbf far in the future (5e10 s)", jwt.encode(claims(nbf=5 * 10**10), hs256, algorithm="HS256"), "not_yet_valid")
+add("nbf far in the future (1e11 s)", jwt.encode(claims(nbf=10**11), hs256, algorithm="HS256"), "not_yet_valid")
+add("iat far in the future (1e11 s)", jwt.encode(claims(iat=10**11), hs256, algorithm="HS256"), "not_yet_valid")
+add("nbf beyond any clock (1e300 s)", jwt.encode(claims(nbf=1e300), hs256, algorithm="HS256"), "not_yet_valid")
 add("aud array containing api", jwt.encode(claims(aud=["other", "api"]), hs256, algorithm="HS256"), "ok")
 add("scp array", jwt.encode(claims(scope=None, scp=["read", "admin"]), hs256, algorithm="HS256"), "ok")
 add("kid selects the rs256 key", jwt.encode(claims(), rsa_key, algorithm="RS256", headers={"kid": "rsa-1"}), "ok")

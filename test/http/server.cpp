@@ -2,6 +2,7 @@
 // cancelled on disconnect, pipelining, limits, a throwing handler, graceful shutdown.
 #include <asioctx/cancel.hpp>
 #include <asioctx/http/error.hpp>
+#include <asioctx/http/middleware.hpp>
 #include <asioctx/http/server.hpp>
 #include <asioctx/sleep.hpp>
 
@@ -12,9 +13,12 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/streambuf.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
@@ -31,6 +35,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 using namespace std::chrono_literals;
 namespace asio = boost::asio;
@@ -313,6 +318,194 @@ BOOST_AUTO_TEST_CASE(parent_cancellation_stops_the_server)
 }
 
 // The same server over TLS: the client verifies the certificate and the host name.
+// Every Transfer-Encoding but `chunked` alone is refused and the connection closed: the
+// bytes after the header (here a second request) are never served.
+BOOST_AUTO_TEST_CASE(transfer_codings_other_than_chunked_are_refused_and_close)
+{
+    std::atomic<int> served{0};
+    test::test_server s([&](asioctx::context, asioctx::http::incoming& in) -> asio::awaitable<asioctx::http::response> {
+        ++served;
+        co_return asioctx::http::make_response(in.header(), bhttp::status::ok, "served");
+    });
+    for(auto [coding, status] : {std::pair{"gzip", 501}, std::pair{"xchunked", 501}, std::pair{"chunked, gzip", 501},
+            std::pair{"identity", 501}, std::pair{"gzip, chunked", 501}})
+    {
+        BOOST_TEST_CONTEXT(coding)
+        {
+            client c(s.port());
+            c.send_raw(std::string("POST / HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer x\r\nTransfer-Encoding: ") +
+                coding + "\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: t\r\n\r\n");
+            BOOST_TEST(c.read_response().result_int() == status);
+            BOOST_TEST(c.closed_by_server());
+        }
+    }
+    for(std::string fields : {"Transfer-Encoding: chunked\r\nContent-Length: 3\r\n",
+            "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n"})
+    {
+        client c(s.port());
+        c.send_raw("POST / HTTP/1.1\r\nHost: t\r\n" + fields + "\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: t\r\n\r\n");
+        BOOST_TEST(c.read_response().result_int() == 400);
+        BOOST_TEST(c.closed_by_server());
+    }
+    BOOST_TEST(served.load() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_request_without_one_host_gets_400)
+{
+    test::test_server s(hello());
+    for(std::string head : {"GET / HTTP/1.1\r\n", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n"})
+    {
+        client c(s.port());
+        c.send_raw(head + "\r\n");
+        BOOST_TEST(c.read_response().result_int() == 400);
+        BOOST_TEST(c.closed_by_server());
+    }
+    client c(s.port());
+    c.send_raw("GET /old HTTP/1.0\r\n\r\n"); // HTTP/1.0 needs no Host
+    auto r = c.read_response();
+    BOOST_TEST(r.result_int() == 200);
+    BOOST_TEST(r.body() == "hello /old");
+}
+
+// HEAD is answered with the header a GET would have and no body: the next response on
+// the connection starts where it should.
+BOOST_AUTO_TEST_CASE(head_gets_the_header_only)
+{
+    test::test_server s(hello());
+    client c(s.port());
+    c.send_raw("HEAD /x HTTP/1.1\r\nHost: t\r\n\r\nGET /y HTTP/1.1\r\nHost: t\r\n\r\n");
+    bhttp::response_parser<bhttp::string_body> head;
+    head.skip(true);
+    bhttp::read(c.socket, c.buffer, head);
+    BOOST_TEST(head.get().result_int() == 200);
+    BOOST_TEST(head.get()[bhttp::field::content_length] == std::to_string(std::string("hello /x").size()));
+    auto next = c.read_response();
+    BOOST_TEST(next.result_int() == 200);
+    BOOST_TEST(next.body() == "hello /y");
+}
+
+// Whatever middleware is in the chain, a body that cannot be read is answered as what
+// went wrong, and the connection closed.
+BOOST_AUTO_TEST_CASE(body_errors_get_413_400_or_408_through_any_chain)
+{
+    asioctx::http::server_options o;
+    o.body_limit = 8;
+    o.body_timeout = 200ms;
+    std::mutex mutex;
+    std::vector<std::string> lines;
+    auto echo = [](asioctx::context, asioctx::http::incoming& in) -> asio::awaitable<asioctx::http::response> {
+        auto body = co_await in.body();
+        co_return asioctx::http::make_response(in.header(), bhttp::status::ok, std::string(body));
+    };
+    test::test_server s(asioctx::http::chain(asioctx::http::request_ids(),
+                            asioctx::http::access_log([&](std::string_view l) {
+                                std::lock_guard<std::mutex> g(mutex);
+                                lines.emplace_back(l);
+                            }),
+                            echo),
+        o);
+    struct
+    {
+        std::string bytes;
+        int status;
+    } const cases[] = {
+        {"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n0123456789abcdef\r\n0\r\n\r\n", 413},
+        {"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n", 400},
+        {"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nab", 408},
+    };
+    for(auto const& k : cases)
+    {
+        BOOST_TEST_CONTEXT(k.status)
+        {
+            client c(s.port());
+            c.send_raw(k.bytes);
+            auto r = c.read_response();
+            BOOST_TEST(r.result_int() == k.status);
+            BOOST_TEST(c.closed_by_server());
+            std::lock_guard<std::mutex> g(mutex);
+            BOOST_REQUIRE(!lines.empty());
+            BOOST_TEST(lines.back().find(" status=" + std::to_string(k.status) + " ") != std::string::npos, lines.back());
+        }
+    }
+}
+
+// `Expect: 100-continue`: the interim answer goes out when the handler asks for the
+// body, and never when it answers first.
+BOOST_AUTO_TEST_CASE(expect_continue_is_answered_when_the_body_is_wanted)
+{
+    test::test_server s([](asioctx::context, asioctx::http::incoming& in) -> asio::awaitable<asioctx::http::response> {
+        if(in.header().target() == "/refuse")
+            co_return asioctx::http::make_response(in.header(), bhttp::status::unauthorized, "no");
+        auto body = co_await in.body();
+        co_return asioctx::http::make_response(in.header(), bhttp::status::ok, "got " + std::string(body));
+    });
+    {
+        client c(s.port());
+        c.send_raw("POST /take HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n");
+        asio::streambuf interim;
+        asio::read_until(c.socket, interim, "\r\n\r\n");
+        std::string const first(asio::buffers_begin(interim.data()), asio::buffers_end(interim.data()));
+        BOOST_TEST(first == "HTTP/1.1 100 Continue\r\n\r\n");
+        c.send_raw("body");
+        auto r = c.read_response();
+        BOOST_TEST(r.result_int() == 200);
+        BOOST_TEST(r.body() == "got body");
+    }
+    {
+        client c(s.port());
+        c.send_raw("POST /refuse HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n");
+        auto r = c.read_response(); // a 100 here would fail to parse as the final answer
+        BOOST_TEST(r.result_int() == 401);
+        BOOST_TEST(c.closed_by_server()); // the body was never read
+    }
+}
+
+// A client that half-closes after its request: its handler's context is cancelled (as
+// Go's net/http does), and the handler's answer is still written, then the connection
+// closed.
+BOOST_AUTO_TEST_CASE(a_client_that_half_closes_still_gets_the_answer)
+{
+    std::promise<error_code> cause;
+    test::test_server s([&](asioctx::context ctx, asioctx::http::incoming& in) -> asio::awaitable<asioctx::http::response> {
+        co_await asioctx::async_sleep(ctx, 10s, asio::as_tuple(asio::use_awaitable));
+        cause.set_value(asioctx::cause(ctx));
+        co_return asioctx::http::make_response(in.header(), bhttp::status::ok, "answer");
+    });
+    client c(s.port());
+    c.send_raw("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+    c.socket.shutdown(tcp::socket::shutdown_send);
+    auto r = c.read_response();
+    BOOST_TEST(r.result_int() == 200);
+    BOOST_TEST(r.body() == "answer");
+    BOOST_TEST(!r.keep_alive());
+    BOOST_TEST((cause.get_future().get() == asioctx::http::error::client_disconnected));
+}
+
+// A client that goes away while a large response is written: the write ends at once, not
+// at the write timeout, and the server can shut down without waiting for it.
+BOOST_AUTO_TEST_CASE(a_client_leaving_during_a_large_response_ends_the_write)
+{
+    asioctx::http::server_options o;
+    o.write_timeout = 60s;
+    std::promise<void> answered;
+    auto s = std::make_unique<test::test_server>(
+        [&](asioctx::context, asioctx::http::incoming& in) -> asio::awaitable<asioctx::http::response> {
+            answered.set_value();
+            co_return asioctx::http::make_response(in.header(), bhttp::status::ok, std::string(32 * 1024 * 1024, 'z'));
+        },
+        o);
+    {
+        client c(s->port());
+        c.send_raw("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+        answered.get_future().wait();
+        char some[4096];
+        asio::read(c.socket, asio::buffer(some)); // the write has begun
+    } // the client closes with bytes unread: a reset
+    auto const start = clock_type::now();
+    s.reset(); // stops the server and joins it
+    BOOST_TEST((clock_type::now() - start < 5s));
+}
+
 BOOST_AUTO_TEST_CASE(serves_over_tls)
 {
     auto [cert, key] = test::self_signed_localhost();

@@ -190,7 +190,11 @@ BOOST_FIXTURE_TEST_CASE(client_leaving_cancels_the_handler_with_its_cause, sessi
     BOOST_TEST((slept == asioctx::error::canceled));
     BOOST_TEST((why == ahttp::error::client_disconnected));
     BOOST_TEST(finished);
-    BOOST_TEST(responses().empty());
+    // An orderly end of stream may be a half-close: the handler's answer is still
+    // written, as Go's net/http writes it, and the connection then closes.
+    auto rs = responses();
+    BOOST_REQUIRE(rs.size() == 1u);
+    BOOST_TEST(!rs[0].keep_alive());
 }
 
 // Beast 1.81's test::stream has no per-operation cancellation: the background read of a

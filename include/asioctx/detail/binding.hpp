@@ -13,9 +13,11 @@
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/cancellation_type.hpp>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/recycling_allocator.hpp>
 
 #include <atomic>
+#include <type_traits>
 #include <utility>
 #include <thread>
 
@@ -30,6 +32,17 @@ namespace asioctx::detail {
 // no emit ever reaches the operation again, and the completion waits for an emit that
 // is in progress on another thread, so the operation's resources are never touched
 // after its handler has started.
+//
+// Invariants:
+// - `state_` goes idle -> emitting -> idle any number of times, and to `completed` once;
+//   after `completed` nothing is emitted.
+// - `requested_` is set once, by the context, before the emit is dispatched, and never
+//   cleared: the context's cancellation is level-triggered. Every later step of the
+//   operation that hooks the slot (`rearming_slot::emplace`) has the emit delivered
+//   again, posted so that it runs once that step has started. A composed operation that
+//   keeps no cancellation state of its own (Beast 1.81's http::async_read, for one) hooks
+//   the slot only while an inner step is pending; an emit that arrives between two steps
+//   would otherwise be lost and the operation would run to its end.
 class binding : public registration
 {
 public:
@@ -70,6 +83,17 @@ public:
         emit(type_, true);
     }
 
+    // The context has asked for cancellation (sticky).
+    bool requested() const noexcept
+    {
+        return requested_.load(std::memory_order_acquire);
+    }
+
+    // A new step of the operation hooked the slot after the context asked: deliver the
+    // emit again once that step has started (never inline: the step is not registered
+    // anywhere yet while it hooks the slot).
+    virtual void redeliver() noexcept = 0;
+
     // Claims the binding for the completion; afterwards no emit reaches the operation.
     // Returns whether the context cancelled the operation.
     bool complete() noexcept
@@ -109,6 +133,48 @@ private:
     std::atomic<std::uint8_t> state_{idle};
     std::atomic<std::thread::id> emitter_{};
     bool by_context_ = false;
+
+protected:
+    std::atomic<bool> requested_{false};
+};
+
+// The slot a bound operation sees: Asio's own, plus a hook on every installation of a
+// cancellation handler, which is where a composed operation's next step begins. Derived
+// from asio::cancellation_slot so that code holding the plain type still works (it only
+// loses the re-delivery). Beast's filtering slot derives from whatever slot it is given.
+class rearming_slot : public boost::asio::cancellation_slot
+{
+public:
+    rearming_slot(boost::asio::cancellation_slot slot, binding* b) noexcept
+        : boost::asio::cancellation_slot(slot)
+        , b_(b)
+    {
+    }
+
+    template<class CancellationHandler, class... Args>
+    CancellationHandler& emplace(Args&&... args)
+    {
+        auto& h = boost::asio::cancellation_slot::template emplace<CancellationHandler>(static_cast<Args&&>(args)...);
+        hooked();
+        return h;
+    }
+
+    template<class CancellationHandler>
+    std::decay_t<CancellationHandler>& assign(CancellationHandler&& handler)
+    {
+        return emplace<std::decay_t<CancellationHandler>>(static_cast<CancellationHandler&&>(handler));
+    }
+
+private:
+    void hooked() noexcept
+    {
+        // `b_` lives at least as long as the operation's handler, which holds a reference:
+        // only the operation's own steps hook the slot.
+        if(b_->requested() && b_->wanted())
+            b_->redeliver();
+    }
+
+    binding* b_;
 };
 
 // A binding whose emits are dispatched to the operation's executor, kept with its own
@@ -147,6 +213,7 @@ public:
     // unrun (its io_context shut down) leaks nothing.
     void fire(boost::system::error_code const&, boost::system::error_code const&) noexcept override
     {
+        requested_.store(true, std::memory_order_release);
         add_ref();
         held self(this);
         try
@@ -156,6 +223,19 @@ public:
         catch(...)
         {
             // `self` (moved from or not) released the reference.
+        }
+    }
+
+    void redeliver() noexcept override
+    {
+        add_ref();
+        held self(this);
+        try
+        {
+            boost::asio::post(ex_, [self = std::move(self)] { self.get()->emit_from_context(); });
+        }
+        catch(...)
+        {
         }
     }
 

@@ -90,6 +90,25 @@ enum class error
     malformed_response,
     /// More redirects than the client follows.
     too_many_redirects,
+    /// More interim (1xx) responses before the final one than the client accepts.
+    too_many_interim_responses,
+
+    /// An HTTP/1.1 request without a `Host` field (RFC 9112 3.2); answered 400.
+    missing_host = 300,
+    /// A request with more than one `Host` field; answered 400.
+    multiple_hosts,
+    /// A request whose `Transfer-Encoding` names a coding other than `chunked`; answered
+    /// 501 (the server cannot know where its body ends).
+    unsupported_transfer_coding,
+    /// A request whose `Transfer-Encoding` is malformed, lists `chunked` other than once
+    /// and last, or comes with a `Content-Length`; answered 400.
+    bad_transfer_encoding,
+    /// The request body is larger than the server's limit; answered 413.
+    request_body_too_large,
+    /// The request body's framing is malformed (a bad chunk size, say); answered 400.
+    malformed_request_body,
+    /// The request body did not arrive within the server's body timeout; answered 408.
+    request_body_timeout,
 };
 
 namespace detail {

@@ -18,6 +18,7 @@
 
 #include <chrono>
 #include <functional>
+#include <iosfwd>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -89,6 +90,13 @@ ASIOCTX_HTTP_DECL middleware timeout(
 
 /// Receives one access-log line per request.
 using log_sink = std::function<void(std::string_view line)>;
+
+/** A sink that writes each line and a newline to `out` and flushes it: a server's log
+    is readable while it runs, even when `out` is a file or a pipe (block-buffered).
+    Lines from several threads are written whole, one at a time. `out` must outlive the
+    sink.
+*/
+ASIOCTX_HTTP_DECL log_sink stream_sink(std::ostream& out);
 
 /** One line per request: request id, method, target, status, duration, and the
     cancellation cause when the request's context ended. Untrusted values are escaped

@@ -229,7 +229,7 @@ public:
         auto outer = boost::asio::get_associated_cancellation_slot(handler);
         if(outer.is_connected())
             outer.template emplace<outer_forwarder>(b);
-        auto slot = b->slot();
+        rearming_slot slot(b->slot(), b);
         try
         {
             std::move(init_)(

@@ -10,7 +10,9 @@
 #include <asioctx/bind.hpp>
 #include <asioctx/cancel.hpp>
 #include <asioctx/deadline.hpp>
+#include <asioctx/bound_stream.hpp>
 #include <asioctx/http/error.hpp>
+#include <asioctx/http/framing.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/as_tuple.hpp>
@@ -21,6 +23,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/http/error.hpp>
@@ -72,6 +76,7 @@ struct session_shared
     bool cancellable = false; // ... and the stream gave it per-operation cancellation
     bool got_bytes = false;   // it read bytes (a pipelined request), kept in `buffer`
     bool client_left = false; // it saw end-of-stream or an error
+    bool half_closed = false; // ... and it was an orderly end-of-stream
 };
 
 // Waits until the background read has completed.
@@ -131,12 +136,29 @@ public:
             if(body_error_)
                 throw boost::system::system_error(body_error_);
             auto deadline = with_timeout(executor_, ctx_, options_.body_timeout);
+            // Every read and write is bound at the stream: a deadline or a cancel ends
+            // the body within one read, whatever the client sends.
+            auto bound = bind_stream(deadline.ctx, stream_);
+            if(!continue_sent_ && expects_continue())
+            {
+                // The handler wants the body: the client may send it now (RFC 9110
+                // 10.1.1). A handler that answers without asking never sends this.
+                continue_sent_ = true;
+                static constexpr char interim[] = "HTTP/1.1 100 Continue\r\n\r\n";
+                auto [wec, wn] = co_await asio::async_write(
+                    bound, asio::buffer(interim, sizeof(interim) - 1), asio::as_tuple(asio::use_awaitable));
+                if(wec)
+                {
+                    body_error_ = wec;
+                    throw boost::system::system_error(wec);
+                }
+            }
             auto [ec, n] = co_await boost::beast::http::async_read(
-                stream_, shared_->buffer, parser_, asioctx::bind(deadline.ctx, asio::as_tuple(asio::use_awaitable)));
+                bound, shared_->buffer, parser_, asio::as_tuple(asio::use_awaitable));
             if(ec)
             {
-                body_error_ = ec;
-                throw boost::system::system_error(ec);
+                body_error_ = body_failure(ec, deadline.ctx);
+                throw boost::system::system_error(body_error_);
             }
             start_watch();
         }
@@ -156,6 +178,13 @@ public:
     bool disconnected() const noexcept
     {
         return disconnected_;
+    }
+
+    // The client ended its side in order (a half-close) rather than with an error: it
+    // may still read the answer.
+    bool half_closed() const noexcept
+    {
+        return shared_->half_closed;
     }
 
     // The client is watched from the moment the request is complete and the handler
@@ -194,6 +223,31 @@ public:
     }
 
 private:
+    bool expects_continue() const
+    {
+        auto const& h = parser_.get();
+        auto it = h.find(boost::beast::http::field::expect);
+        return h.version() >= 11 && it != h.end() && boost::beast::iequals(it->value(), "100-continue");
+    }
+
+    // What the body's read ended with, as the server answers it: the request's own
+    // errors (413, 400, 408) in the library's category; the context's (a disconnect, a
+    // shutdown) as they are.
+    boost::system::error_code body_failure(boost::system::error_code const& ec, context const& deadline) const
+    {
+        namespace bhttp = boost::beast::http;
+        static constexpr auto loc = BOOST_CURRENT_LOCATION;
+        if(ctx_.done())
+            return ctx_.err();
+        if(deadline.done())
+            return make_error_code(error::request_body_timeout, &loc);
+        if(ec == bhttp::error::body_limit)
+            return make_error_code(error::request_body_too_large, &loc);
+        if(is_bad_request(ec))
+            return make_error_code(error::malformed_request_body, &loc);
+        return ec;
+    }
+
     static void begin_watch(Stream& stream, std::shared_ptr<session_shared> const& shared,
         boost::asio::any_io_executor const& ex)
     {
@@ -221,6 +275,7 @@ private:
                     else if(ec != asio::error::operation_aborted)
                     {
                         sh.client_left = true;
+                        sh.half_closed = ec == asio::error::eof;
                         if(sh.watched)
                         {
                             *sh.watched_disconnected = true;
@@ -246,6 +301,7 @@ private:
     boost::system::error_code body_error_;
     bool start_posted_ = false;
     bool disconnected_ = false;
+    bool continue_sent_ = false;
 };
 
 // Writes a final response on a connection about to close.
@@ -259,7 +315,8 @@ boost::asio::awaitable<void> reply_and_close(Stream& stream, boost::beast::http:
     auto res = make_response(req, status, std::move(text));
     res.keep_alive(false);
     auto deadline = with_timeout(co_await asio::this_coro::executor, background(), options.write_timeout);
-    co_await boost::beast::http::async_write(stream, res, asioctx::bind(deadline.ctx, asio::as_tuple(asio::use_awaitable)));
+    auto bound = bind_stream(deadline.ctx, stream);
+    co_await boost::beast::http::async_write(bound, res, asio::as_tuple(asio::use_awaitable));
 }
 
 } // namespace asioctx::http::detail
@@ -296,10 +353,21 @@ boost::asio::awaitable<void> serve_session(Stream& stream, context accepting, co
         {
             auto deadline = with_timeout(
                 executor, accepting, number == 0 ? options.header_timeout : options.idle_timeout);
-            std::tie(ec, std::ignore) = co_await bhttp::async_read_header(
-                stream, buffer, parser, asioctx::bind(deadline.ctx, asio::as_tuple(asio::use_awaitable)));
+            auto bound = bind_stream(deadline.ctx, stream);
+            std::tie(ec, std::ignore) =
+                co_await bhttp::async_read_header(bound, buffer, parser, asio::as_tuple(asio::use_awaitable));
         }
         ++number;
+        if(!ec)
+        {
+            // A request whose end cannot be known, or that names no host: answered and
+            // closed before any handler sees it.
+            if(auto framing = check_framing(parser.get()))
+            {
+                co_await detail::reply_and_close(stream, status_for(framing), "bad request framing\n", options);
+                co_return;
+            }
+        }
         if(ec)
         {
             if(ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow)
@@ -328,26 +396,33 @@ boost::asio::awaitable<void> serve_session(Stream& stream, context accepting, co
         }
         if(req.detach_watch())
             co_await detail::read_finished(shared);
-        if(req.disconnected())
+        // A client that reset the connection reads nothing more. One that half-closed
+        // after its request still gets the handler's answer, as from Go's net/http (its
+        // context was cancelled all the same: the handler may have given up early).
+        if(req.disconnected() && !req.half_closed())
             co_return;
-        if(!res)
+        // The body could not be read: answered as what went wrong, whatever the handler
+        // or its middleware made of the exception, and the connection closed (where the
+        // body ends is unknown).
+        if(auto status = status_for(req.body_error()); status != bhttp::status::internal_server_error)
         {
-            if(req.body_error() == bhttp::error::body_limit)
-            {
-                co_await detail::reply_and_close(
-                    stream, bhttp::status::payload_too_large, "request body too large\n", options);
-                co_return;
-            }
-            res.emplace(make_response(parser.get().base(), bhttp::status::internal_server_error, "internal error\n"));
+            co_await detail::reply_and_close(stream, status, std::string(obsolete_reason(status)) + "\n", options);
+            co_return;
         }
+        if(!res)
+            res.emplace(make_response(parser.get().base(), bhttp::status::internal_server_error, "internal error\n"));
         // A body the handler did not read is still on the wire: the connection cannot
         // carry another request.
-        bool const keep = parser.get().keep_alive() && req.body_complete() && !accepting.done();
+        bool const keep =
+            parser.get().keep_alive() && req.body_complete() && !accepting.done() && !req.disconnected();
         res->keep_alive(keep);
         res->prepare_payload();
+        // HEAD: the header a GET would have, Content-Length included, and no body.
+        if(parser.get().method() == bhttp::verb::head)
+            res->body().clear();
         auto write_deadline = with_timeout(executor, background(), options.write_timeout);
-        auto [wec, wn] = co_await bhttp::async_write(
-            stream, *res, asioctx::bind(write_deadline.ctx, asio::as_tuple(asio::use_awaitable)));
+        auto bound = bind_stream(write_deadline.ctx, stream);
+        auto [wec, wn] = co_await bhttp::async_write(bound, *res, asio::as_tuple(asio::use_awaitable));
         if(wec || !keep)
             co_return;
     }
