@@ -41,6 +41,9 @@
 
 #include <openssl/ssl.h>
 
+#include <sys/socket.h>
+
+#include <cerrno>
 #include <mutex>
 #include <optional>
 #include <tuple>
@@ -204,20 +207,15 @@ struct connection
     // would be taken for the answer to the next request), no end-of-stream, no error.
     // A TLS connection that received anything at all (a late session ticket, say) is not
     // taken either: telling that apart would mean reading it.
+    // One non-blocking peek (a system call, no mode change): Asio's own synchronous
+    // receive would wait for readiness on a socket the user has not made non-blocking.
     bool quiet() noexcept
     {
         if(buffer.size() != 0)
             return false;
-        auto& s = socket();
-        error_code ec;
-        s.non_blocking(true, ec);
-        if(ec)
-            return false;
         char byte;
-        s.receive(asio::buffer(&byte, 1), tcp::socket::message_peek, ec);
-        error_code ignored;
-        s.non_blocking(false, ignored);
-        return ec == asio::error::would_block;
+        auto const n = ::recv(socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+        return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
     }
 };
 

@@ -24,12 +24,12 @@
 #include <openssl/pem.h>
 
 #include <algorithm>
-#include <cstring>
 #include <array>
 #include <atomic>
-#include <cstdint>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <stdexcept>
 
 namespace asioctx::http {

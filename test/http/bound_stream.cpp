@@ -107,17 +107,20 @@ void one_try(asio::io_context& ioc, tally& t, error_code expected, std::chrono::
         result = ec;
         ended = clock_type::now();
     });
+    // When the context was done: the deadline, or the moment the other thread cancelled
+    // (its sleep may overrun on a loaded machine).
+    auto done_at = begun + after;
     std::optional<std::jthread> canceller;
     if(from_thread)
         canceller.emplace([&] {
             std::this_thread::sleep_for(after);
+            done_at = clock_type::now();
             c->cancel();
         });
     ioc.run_for(20s);
-    canceller.reset();
+    canceller.reset(); // joins: `done_at` is read after
     BOOST_REQUIRE(result);
     ioc.restart();
-    auto const done_at = begun + after;
     bool const by_context = *result == expected;
     bool const on_time = by_context ? ended < done_at + error_slack : (!*result && ended <= done_at + success_slack);
     t.by_context += by_context;

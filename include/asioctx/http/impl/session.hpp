@@ -8,9 +8,9 @@
 #define ASIOCTX_HTTP_IMPL_SESSION_HPP
 
 #include <asioctx/bind.hpp>
+#include <asioctx/bound_stream.hpp>
 #include <asioctx/cancel.hpp>
 #include <asioctx/deadline.hpp>
-#include <asioctx/bound_stream.hpp>
 #include <asioctx/http/error.hpp>
 #include <asioctx/http/framing.hpp>
 
@@ -24,9 +24,9 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/beast/core/string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/stream_traits.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
