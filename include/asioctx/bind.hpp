@@ -52,11 +52,12 @@ struct bound_token
       with success or its own error: cancellation is a request, as in Asio.
     - The request is sticky: each later step of the operation that hooks the cancellation
       slot (a composed operation's next read or write) has it delivered again, once that
-      step has started. A composed operation that keeps no cancellation state of its own
-      (Beast 1.81's HTTP operations) therefore ends at its first step that waits; a step
-      that completes at once because its bytes were already there cannot be cancelled.
-      To end such an operation within one step whatever the peer does, bind the stream
-      instead (`bind_stream`).
+      step has started. A composed operation whose steps hook the slot directly therefore
+      ends at its first step that waits; a step that completes at once because its bytes
+      were already there cannot be cancelled. An `async_compose` operation that never
+      checks its cancellation state (Beast 1.81's HTTP operations) hooks the slot once and
+      gets no re-delivery. To end any composed operation within one step whatever the
+      peer does, bind the stream instead (`bind_stream`).
 
     Binding to a context that can never be done (background, without_cancel) costs
     nothing. Otherwise it allocates one registration, unlinked in O(1) when the operation

@@ -1,5 +1,5 @@
 // Tests for <asioctx/bound_stream.hpp> with Beast: HTTP reads and writes over plain
-// and TLS streams against fast and dripping peers on loopback, repeated, with a deadline
+// and TLS streams against fast peers on loopback, repeated, with a deadline
 // or a cancel from another thread. Each try must end on time: with the context's error,
 // or successfully before the context was done. Asio's own composed operations, which
 // keep a cancellation state, are kept as guards for plain `bind`.
@@ -254,48 +254,6 @@ BOOST_AUTO_TEST_CASE(asio_composed_operations_with_plain_bind_end_at_the_deadlin
     }
     BOOST_TEST(reads.on_time == 50);
     BOOST_TEST(writes.on_time == 50);
-}
-
-// A peer that drips a chunk every 0.5 ms: each step of Beast's read waits, and plain
-// `bind` ends it at the deadline, also when the cancel arrives between two steps (it is
-// delivered again at the next: `bound_stream_suite` in the core tests makes that moment
-// happen on purpose).
-BOOST_AUTO_TEST_CASE(plain_bind_on_a_beast_read_from_a_dripping_peer_ends_at_the_deadline)
-{
-    test::raw_server dripping([](tcp::socket& s) {
-        error_code ec;
-        asio::write(s, asio::buffer(std::string("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")), ec);
-        while(!ec)
-        {
-            asio::write(s, asio::buffer(std::string("40\r\n") + std::string(64, 'y') + "\r\n"), ec);
-            std::this_thread::sleep_for(500us);
-        }
-    });
-    tally t;
-    for(int i = 0; i < 20; ++i)
-        one_try(t, asioctx::error::deadline_exceeded, 100ms, false,
-            [port = dripping.port()](asio::io_context& ioc, asioctx::context const& ctx, auto done) {
-                struct exchange
-                {
-                    explicit exchange(asio::io_context& ioc)
-                        : socket(ioc)
-                    {
-                    }
-                    tcp::socket socket;
-                    boost::beast::flat_buffer buffer;
-                    bhttp::response_parser<bhttp::string_body> parser;
-                };
-                auto x = std::make_shared<exchange>(ioc);
-                x->socket.connect({asio::ip::address_v4::loopback(), port});
-                x->parser.body_limit(64 * 1024 * 1024);
-                // A callback names its executor: Beast's initiations name none, and the
-                // cancellation must be delivered where the operation runs.
-                bhttp::async_read(x->socket, x->buffer, x->parser,
-                    asioctx::bind(ctx, asio::bind_executor(ioc.get_executor(),
-                                           [x, done](error_code ec, std::size_t) { done(ec); })));
-            });
-    BOOST_TEST(t.on_time == 20);
-    BOOST_TEST(t.by_context == 20);
 }
 
 // TLS: Beast's read and write over an ssl::stream, the ssl::stream bound at the top.
