@@ -5,6 +5,7 @@
 #include <asioctx/detail/deadline_queue.hpp>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include <memory>
@@ -28,6 +29,28 @@ BOOST_AUTO_TEST_CASE(runs_once_posted_after_cancel)
     ioc.run();
     BOOST_TEST(calls == 1);
     BOOST_TEST(!stop.stop()); // it already ran
+}
+
+// Never inline, also when the cancel comes from a handler running on the very executor
+// `f` is posted to (where a dispatch would run it at once).
+BOOST_AUTO_TEST_CASE(a_cancel_from_a_handler_on_the_same_executor_still_posts)
+{
+    asio::io_context ioc;
+    auto c = asioctx::with_cancel(asioctx::background());
+    int calls = 0;
+    bool cancelling = false, ran_inside_cancel = false;
+    auto stop = asioctx::after_func(ioc.get_executor(), c.ctx, [&] {
+        ++calls;
+        ran_inside_cancel = cancelling;
+    });
+    asio::post(ioc, [&] {
+        cancelling = true;
+        c.cancel();
+        cancelling = false;
+    });
+    ioc.run();
+    BOOST_TEST(calls == 1);
+    BOOST_TEST(!ran_inside_cancel);
 }
 
 BOOST_AUTO_TEST_CASE(on_done_context_is_posted_at_once)

@@ -1,4 +1,5 @@
 // Tests for <asioctx/deadline.hpp>: deadlines, timeouts, causes and wall-clock deadlines.
+#include <asioctx/after_func.hpp>
 #include <asioctx/deadline.hpp>
 #include <asioctx/detail/deadline_queue.hpp>
 
@@ -7,6 +8,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
 
@@ -50,6 +52,29 @@ BOOST_AUTO_TEST_CASE(timeout_fires_from_the_io_context)
     BOOST_TEST((asioctx::cause(ctx) == asioctx::error::deadline_exceeded));
     BOOST_TEST((clock_type::now() - start >= 30ms));
     BOOST_TEST(pending(ioc) == 0u);
+}
+
+// On time, not only no earlier: of five 20 ms timeouts, the one that fired closest to
+// its deadline was less than 100 ms late. One late try is a loaded machine; all five
+// late is a deadline that fires late.
+BOOST_AUTO_TEST_CASE(timeouts_fire_close_to_their_deadline)
+{
+    auto best = clock_type::duration::max();
+    for(int i = 0; i < 5; ++i)
+    {
+        asio::io_context ioc;
+        auto c = asioctx::with_timeout(ioc.get_executor(), asioctx::background(), 20ms);
+        BOOST_TEST_REQUIRE(c.ctx.deadline().has_value());
+        auto const deadline = *c.ctx.deadline();
+        std::optional<clock_type::time_point> fired;
+        auto watch = asioctx::after_func(ioc.get_executor(), c.ctx, [&] { fired = clock_type::now(); });
+        ioc.run();
+        BOOST_TEST_REQUIRE(fired.has_value());
+        BOOST_TEST((*fired >= deadline));
+        best = std::min(best, *fired - deadline);
+    }
+    BOOST_TEST_MESSAGE("closest: " << std::chrono::duration_cast<std::chrono::microseconds>(best).count() << " us late");
+    BOOST_TEST((best < 100ms));
 }
 
 BOOST_AUTO_TEST_CASE(deadlines_fire_in_order_and_children_follow)

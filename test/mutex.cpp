@@ -8,6 +8,7 @@
 #include <asioctx/mutex.hpp>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/detached.hpp>
@@ -346,6 +347,52 @@ BOOST_AUTO_TEST_CASE(wait_abandoned_at_shutdown)
     BOOST_TEST(destroyed == 1);
     BOOST_TEST(m->waiting() == 0u);
     m.reset();
+}
+
+// Conservation: a lock granted to a handler that never runs is given back. The handler
+// is bound to another io_context, destroyed with the grant still queued in it.
+BOOST_AUTO_TEST_CASE(a_grant_whose_handler_is_destroyed_uncalled_is_given_back)
+{
+    asio::io_context a;
+    asioctx::mutex m(a.get_executor());
+    BOOST_TEST(m.try_lock());
+    bool called = false;
+    {
+        asio::io_context b;
+        m.async_lock(asioctx::background(), asio::bind_executor(b, [&](error_code) { called = true; }));
+        BOOST_TEST(m.waiting() == 1u);
+        m.unlock(); // granted: the completion is queued in b
+        BOOST_TEST(m.is_locked());
+    }
+    BOOST_TEST(!called);
+    BOOST_TEST(!m.is_locked());
+    BOOST_TEST(m.try_lock());
+}
+
+// Conservation: when posting the completion fails (out of memory), the lock is given
+// back, on the free path (the exception reaches the caller) and on a grant to a waiter
+// (the next waiter, on the same io_context, gets it).
+BOOST_FIXTURE_TEST_CASE(a_grant_that_cannot_be_posted_is_given_back, fixture)
+{
+    asioctx::mutex m(ioc.get_executor());
+    // (Asio allocates with the handler's allocator when the executor is the io_context's
+    // own type; `any_io_executor` carries no allocator.)
+    auto failing = asio::bind_executor(
+        ioc.get_executor(), asio::bind_allocator(test::failing_allocator<void>(), [](error_code) {}));
+    BOOST_CHECK_THROW(m.async_lock(root, failing), std::bad_alloc);
+    BOOST_TEST(!m.is_locked());
+
+    BOOST_TEST(m.try_lock());
+    m.async_lock(root, failing);
+    std::optional<error_code> next;
+    m.async_lock(root, [&](error_code ec) { next = ec; });
+    BOOST_TEST(m.waiting() == 2u);
+    m.unlock(); // the first waiter's grant cannot be posted: the second one's turn
+    BOOST_TEST(m.waiting() == 0u);
+    ioc.run();
+    BOOST_TEST((next && !*next));
+    BOOST_TEST(m.is_locked());
+    m.unlock();
 }
 
 BOOST_AUTO_TEST_SUITE_END()

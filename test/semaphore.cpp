@@ -6,6 +6,8 @@
 #include <asioctx/semaphore.hpp>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_allocator.hpp>
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -80,6 +82,83 @@ BOOST_FIXTURE_TEST_CASE(large_head_blocks_later_small_requests, fixture)
     ioc.run();
     BOOST_TEST((order == std::vector<int>{5, 1}));
     BOOST_TEST(s.waiting() == 0u);
+}
+
+// FIFO after a partial release: units that come free but do not satisfy the head stay
+// free; a later small request that would fit does not overtake the head.
+BOOST_FIXTURE_TEST_CASE(a_partial_release_never_lets_a_small_request_overtake_the_head, fixture)
+{
+    asioctx::semaphore s(ioc.get_executor(), 4);
+    BOOST_TEST(s.try_acquire(4));
+    std::vector<int> order;
+    s.async_acquire(root, 3, [&](error_code ec) {
+        BOOST_TEST(!ec);
+        order.push_back(3);
+    });
+    s.async_acquire(root, 1, [&](error_code ec) {
+        BOOST_TEST(!ec);
+        order.push_back(1);
+    });
+    s.release(1); // 1 free: the head needs 3
+    ioc.poll();
+    BOOST_TEST(order.empty());
+    BOOST_TEST(s.available() == 1u);
+    BOOST_TEST(s.waiting() == 2u);
+    s.release(1); // 2 free: still not enough for the head
+    ioc.restart();
+    ioc.poll();
+    BOOST_TEST(order.empty());
+    BOOST_TEST(s.available() == 2u);
+    s.release(1); // 3 free: the head goes, the small one waits for the last unit
+    ioc.restart();
+    ioc.poll();
+    BOOST_TEST((order == std::vector<int>{3}));
+    BOOST_TEST(s.available() == 0u);
+    s.release(1);
+    ioc.restart();
+    ioc.run();
+    BOOST_TEST((order == std::vector<int>{3, 1}));
+}
+
+// Conservation: units granted to a handler that never runs go back. The handler is bound
+// to another io_context, destroyed with the grant still queued in it.
+BOOST_AUTO_TEST_CASE(units_granted_to_a_handler_destroyed_uncalled_are_given_back)
+{
+    asio::io_context a;
+    asioctx::semaphore s(a.get_executor(), 5);
+    BOOST_TEST(s.try_acquire(5));
+    {
+        asio::io_context b;
+        s.async_acquire(asioctx::background(), 3, asio::bind_executor(b, [](error_code) {}));
+        s.release(4); // 3 granted, queued in b; 1 free
+        BOOST_TEST(s.available() == 1u);
+    }
+    BOOST_TEST(s.available() == 4u);
+}
+
+// Conservation: units whose completion cannot be posted (out of memory) go back, on the
+// free path (the exception reaches the caller) and on a grant to a waiter.
+BOOST_FIXTURE_TEST_CASE(units_that_cannot_be_posted_are_given_back, fixture)
+{
+    asioctx::semaphore s(ioc.get_executor(), 5);
+    // (Asio allocates with the handler's allocator when the executor is the io_context's
+    // own type; `any_io_executor` carries no allocator.)
+    auto failing = asio::bind_executor(
+        ioc.get_executor(), asio::bind_allocator(test::failing_allocator<void>(), [](error_code) {}));
+    BOOST_CHECK_THROW(s.async_acquire(root, 2, failing), std::bad_alloc);
+    BOOST_TEST(s.available() == 5u);
+
+    BOOST_TEST(s.try_acquire(5));
+    s.async_acquire(root, 2, failing);
+    std::optional<error_code> next;
+    s.async_acquire(root, 4, [&](error_code ec) { next = ec; });
+    s.release(4); // the first waiter's 2 cannot be posted: they go on to the second
+    BOOST_TEST(s.waiting() == 0u);
+    BOOST_TEST(s.available() == 0u);
+    ioc.run();
+    BOOST_TEST((next && !*next));
+    s.release(5); // the second waiter's 4 and the 1 kept from the start
+    BOOST_TEST(s.available() == 5u);
 }
 
 // When the large head leaves (its context ends), the ones behind it that fit go.

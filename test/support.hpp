@@ -9,7 +9,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/system/error_code.hpp>
 
+#include <cstddef>
 #include <exception>
+#include <new>
 
 namespace test {
 
@@ -33,6 +35,34 @@ struct outcome
             ep = e;
             ec = c;
         };
+    }
+};
+
+// An allocator that always fails: bound to a handler (asio::bind_allocator), it makes
+// posting that handler throw std::bad_alloc, as when memory runs out.
+template<class T>
+struct failing_allocator
+{
+    using value_type = T;
+    failing_allocator() noexcept = default;
+    template<class U>
+    failing_allocator(failing_allocator<U> const&) noexcept
+    {
+    }
+    T* allocate(std::size_t)
+    {
+        throw std::bad_alloc();
+    }
+    void deallocate(T*, std::size_t) noexcept {}
+    template<class U>
+    bool operator==(failing_allocator<U> const&) const noexcept
+    {
+        return true;
+    }
+    template<class U>
+    bool operator!=(failing_allocator<U> const&) const noexcept
+    {
+        return false;
     }
 };
 

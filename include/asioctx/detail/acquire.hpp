@@ -24,6 +24,64 @@
 
 namespace asioctx::detail {
 
+// Units granted to an acquire whose handler has not run yet. Conservation: if this is
+// destroyed before the handler takes the units (the handler's execution context was
+// destroyed with the completion still queued, or posting it failed), they go back to
+// the semaphore, so a grant that is never delivered is never lost.
+class undelivered_units
+{
+public:
+    undelivered_units() noexcept = default;
+    undelivered_units(semaphore_core* core, std::uint64_t n) noexcept
+        : core_(core)
+        , n_(n)
+    {
+    }
+    undelivered_units(undelivered_units&&) noexcept = default; // the source holds nothing after
+    undelivered_units& operator=(undelivered_units&&) = delete;
+    ~undelivered_units()
+    {
+        give_back();
+    }
+
+    explicit operator bool() const noexcept
+    {
+        return static_cast<bool>(core_);
+    }
+
+    // Returns the units to the semaphore (which may grant them to the next waiter), or
+    // parks them if this thread is posting under an execution context's claim lock.
+    void give_back() noexcept
+    {
+        if(!core_)
+            return;
+        if(parking_ && !*parking_)
+        {
+            parking_->core_ = std::move(core_);
+            parking_->n_ = n_;
+            return;
+        }
+        core_->release(n_);
+        core_.reset();
+    }
+
+    // While a thread posts a completion under an execution context's claim lock, units
+    // given back (the post failed) are parked here and returned after the unlock: giving
+    // them back may grant them to a waiter of that same execution context, whose
+    // completion takes the same lock.
+    static inline thread_local undelivered_units* parking_ = nullptr;
+
+    // The handler now holds the units.
+    void deliver() noexcept
+    {
+        core_.reset();
+    }
+
+private:
+    core_ref core_;
+    std::uint64_t n_ = 0;
+};
+
 // The posted completion of an acquire. A granted acquire checks its context once more
 // just before the handler runs: if the context ended in between, the units go back (to
 // the next waiter) and the handler sees the context's error, so a handler whose
@@ -34,8 +92,7 @@ struct acquire_completion
     Handler handler;
     boost::asio::cancellation_slot slot;
     boost::system::error_code ec;
-    core_ref granted_from; // empty unless granted
-    std::uint64_t n;
+    undelivered_units granted; // empty unless granted
     context ctx;
 
     using allocator_type = boost::asio::associated_allocator_t<Handler>;
@@ -48,14 +105,15 @@ struct acquire_completion
     {
         if(slot.is_connected())
             slot.clear();
-        if(granted_from)
+        if(granted)
         {
             if(auto err = ctx.err())
             {
-                granted_from->release(n);
+                granted.give_back();
                 ec = err;
             }
-            granted_from.reset();
+            else
+                granted.deliver();
         }
         std::move(handler)(ec);
     }
@@ -75,26 +133,31 @@ public:
 
     void complete(boost::system::error_code const& ec, bool granted) noexcept override
     {
+        undelivered_units parked; // destroyed (units returned) after the unlock below
         auto lock = claim_for_post(this);
         if(!lock)
         {
-            abandon(); // the handler's execution context has shut down
+            // The handler's execution context has shut down: nobody will take the units.
+            abandon();
+            if(granted)
+                core_->release(n_);
             return;
         }
         auto slot = boost::asio::get_associated_cancellation_slot(*handler_);
         auto ex = work_->get_executor();
+        undelivered_units::parking_ = &parked;
         try
         {
             boost::asio::post(ex,
                 acquire_completion<Handler>{std::move(*handler_), slot, ec,
-                    granted ? core_ref(core_) : core_ref(), n_, ctx_});
+                    granted ? undelivered_units(core_, n_) : undelivered_units(), ctx_});
         }
         catch(...)
         {
-            // Out of memory while posting: the acquire is dropped, its units returned.
-            if(granted)
-                core_->release(n_);
+            // Out of memory while posting: the acquire is dropped; the completion's
+            // destruction has parked its units, returned once the lock is released.
         }
+        undelivered_units::parking_ = nullptr;
         handler_.reset();
         work_.reset();
         lock->unlock();
@@ -167,7 +230,7 @@ void post_acquire(Handler&& handler, Executor const& ex, boost::system::error_co
     using handler_type = std::decay_t<Handler>;
     boost::asio::post(ex,
         acquire_completion<handler_type>{static_cast<Handler&&>(handler), {}, ec,
-            core_ref(granted_from), n, ctx});
+            granted_from ? undelivered_units(granted_from, n) : undelivered_units(), ctx});
 }
 
 struct initiate_acquire
