@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 packages=(
-    g++ clang libclang-rt-14-dev cmake ninja-build ccache git
+    g++ clang libclang-rt-14-dev cmake ninja-build ccache git pkg-config
     libboost1.81-dev libboost-test1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-context1.81-dev
     libboost-stacktrace1.81-dev
     libboost1.81-tools-dev libssl-dev libbenchmark-dev python3-jwt python3-cryptography wrk

@@ -13,6 +13,12 @@
 #include <asioctx/detail/deadline_queue.hpp>
 #include <asioctx/without_cancel.hpp>
 
+#include <chrono>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
 namespace asioctx {
 namespace detail {
 
@@ -307,22 +313,22 @@ void throw_no_executor(boost::source_location const& loc)
 
 cancellable derive_cancel(context const& parent ASIOCTX_SITE_PARAM)
 {
-    auto p = parent.native_node();
+    auto p = detail::access::node_of(parent);
     auto n = new cancel_node(node_kind::cancel, p);
     note_derived(n ASIOCTX_SITE_ARG(site));
     add_ref(p);
     n->refs_.store(2, std::memory_order_relaxed); // the context and the handle
-    link_child(parent.native_state(), n);
-    return cancellable{context::adopt(n, n), cancel_handle(n)};
+    link_child(detail::access::state_of(parent), n);
+    return cancellable{detail::access::adopt(n, n), detail::access::make_cancel_handle(n)};
 }
 
 context derive_without_cancel(context const& parent ASIOCTX_SITE_PARAM)
 {
-    auto p = parent.native_node();
+    auto p = detail::access::node_of(parent);
     auto n = new node(node_kind::without_cancel, p);
     note_derived(n ASIOCTX_SITE_ARG(site));
     add_ref(p);
-    return context::adopt(n, &never_node);
+    return detail::access::adopt(n, &never_node);
 }
 
 } // namespace detail
@@ -330,20 +336,87 @@ context derive_without_cancel(context const& parent ASIOCTX_SITE_PARAM)
 context todo() noexcept
 {
     detail::todo_node.add_ref();
-    return context::adopt(&detail::todo_node, &detail::never_node);
+    return detail::access::adopt(&detail::todo_node, &detail::never_node);
 }
 
 bool is_todo(context const& ctx) noexcept
 {
-    return ctx.native_node() == &detail::todo_node;
+    return detail::access::node_of(ctx) == &detail::todo_node;
 }
 
 boost::system::error_code cause(context const& ctx) noexcept
 {
-    auto s = ctx.native_state();
+    auto s = detail::access::state_of(ctx);
     if(s->state_.load(std::memory_order_acquire) == detail::state_live)
         return {};
     return s->cause_;
+}
+
+std::string to_string(context const& ctx)
+{
+    // Root first: collect the chain, then write it out from the far end.
+    std::vector<detail::node const*> chain;
+    for(auto n = detail::access::node_of(ctx); n; n = n->parent_)
+        chain.push_back(n);
+    std::string out;
+    if(chain.empty() || chain.back()->kind_ != detail::node_kind::todo)
+        out = "background";
+    auto const now = std::chrono::steady_clock::now();
+    for(auto it = chain.rbegin(); it != chain.rend(); ++it)
+    {
+        auto const n = *it;
+        switch(n->kind_)
+        {
+        case detail::node_kind::todo:
+            out += "todo";
+            continue;
+        case detail::node_kind::value:
+        {
+            std::string_view const name = static_cast<detail::value_node_base const*>(n)->key_->name();
+            // with_executor's value (the core names it without including the Asio layer).
+            if(name == "asioctx.executor")
+            {
+                out += ".with_executor";
+                continue;
+            }
+            out += ".with_value(";
+            out += name.empty() ? std::string_view("key") : name;
+            out += ')';
+            continue;
+        }
+        case detail::node_kind::cancel:
+            out += ".with_cancel";
+            continue;
+        case detail::node_kind::deadline:
+        {
+            auto const left = static_cast<detail::deadline_node const*>(n)->deadline_ - now;
+            auto const ms = std::chrono::duration_cast<std::chrono::milliseconds>(left).count();
+            out += ".with_deadline(";
+            if(ms >= 0)
+                out += '+';
+            out += std::to_string(ms);
+            out += "ms)";
+            continue;
+        }
+        case detail::node_kind::without_cancel:
+            out += ".without_cancel";
+            continue;
+        case detail::node_kind::never:
+            continue;
+        }
+    }
+    if(auto const ec = ctx.err())
+    {
+        out += " [";
+        out += ec.message();
+        out += ']';
+    }
+    return out;
+}
+
+std::ostream& operator<<(std::ostream& os, context const& ctx)
+{
+    return os << to_string(ctx);
 }
 
 } // namespace asioctx

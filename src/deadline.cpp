@@ -364,16 +364,16 @@ cancellable derive_deadline(boost::asio::any_io_executor const* ex, context cons
     }
     if(!ex || !*ex)
         ASIOCTX_THROW_NO_EXECUTOR();
-    if(effective_deadline(parent.native_node()) <= deadline)
+    if(effective_deadline(detail::access::node_of(parent)) <= deadline)
         return derive_cancel(parent ASIOCTX_SITE_ARG(site)); // the parent's deadline comes first: no timer
-    auto p = parent.native_node();
+    auto p = detail::access::node_of(parent);
     auto n = new deadline_node(p, deadline);
     note_derived(n ASIOCTX_SITE_ARG(site));
     add_ref(p);
     n->refs_.store(2, std::memory_order_relaxed); // the context and the handle
     n->deadline_cause_ = cause;
-    cancellable result{context::adopt(n, n), cancel_handle(n)};
-    if(!link_child(parent.native_state(), n))
+    cancellable result{detail::access::adopt(n, n), detail::access::make_cancel_handle(n)};
+    if(!link_child(detail::access::state_of(parent), n))
         return result; // born done with the parent's error
     if(deadline <= now)
     {

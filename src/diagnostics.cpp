@@ -476,7 +476,7 @@ std::vector<derivation_link> derivation_chain(context const& ctx)
 {
     std::vector<derivation_link> chain;
     auto const now = steady::now();
-    detail::node const* n = ctx.native_node();
+    detail::node const* n = detail::access::node_of(ctx);
     for(;; n = n->parent_)
     {
         derivation_link link;

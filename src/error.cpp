@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <ostream>
 
 namespace asioctx::detail {
 
@@ -117,3 +118,19 @@ bool condition_category_impl::equivalent(
 }
 
 } // namespace asioctx::detail
+
+namespace asioctx {
+
+std::ostream& operator<<(std::ostream& os, error e)
+{
+    return os << error_category().message(static_cast<int>(e)) << " [" << error_category().name() << ':'
+              << static_cast<int>(e) << ']';
+}
+
+std::ostream& operator<<(std::ostream& os, condition c)
+{
+    return os << condition_category().message(static_cast<int>(c)) << " [" << condition_category().name() << ':'
+              << static_cast<int>(c) << ']';
+}
+
+} // namespace asioctx

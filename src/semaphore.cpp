@@ -18,7 +18,7 @@ namespace asioctx::detail {
 
 sem_waiter::sem_waiter(std::shared_ptr<deadline_queue> owner, context const& ctx,
     semaphore_core* core, std::uint64_t n) noexcept
-    : executor_registration(std::move(owner), ctx.native_node(), ctx.native_state())
+    : executor_registration(std::move(owner), detail::access::node_of(ctx), detail::access::state_of(ctx))
     , ctx_(ctx)
     , core_(core)
     , n_(n)

@@ -21,10 +21,10 @@ BOOST_AUTO_TEST_CASE(runs_once_posted_after_cancel)
     auto [ctx, cancel] = asioctx::with_cancel(asioctx::background());
     int calls = 0;
     auto stop = asioctx::after_func(ioc.get_executor(), ctx, [&] { ++calls; });
-    BOOST_TEST(asioctx::detail::registration_count(ctx.native_state()) == 1u);
+    BOOST_TEST(asioctx::detail::registration_count(asioctx::detail::access::state_of(ctx)) == 1u);
     cancel();
     BOOST_TEST(calls == 0); // posted, never inline in the cancelling call
-    BOOST_TEST(asioctx::detail::registration_count(ctx.native_state()) == 0u);
+    BOOST_TEST(asioctx::detail::registration_count(asioctx::detail::access::state_of(ctx)) == 0u);
     cancel();
     ioc.run();
     BOOST_TEST(calls == 1);
@@ -149,7 +149,7 @@ BOOST_AUTO_TEST_CASE(execution_context_shut_down_first)
         BOOST_TEST(asioctx::detail::queue_for(ioc.get_executor())->tracked() == 1u);
     }
     BOOST_TEST(token.use_count() == 1); // abandoned: the function is gone
-    BOOST_TEST(asioctx::detail::registration_count(ctx.native_state()) == 0u);
+    BOOST_TEST(asioctx::detail::registration_count(asioctx::detail::access::state_of(ctx)) == 0u);
     cancel();
     BOOST_TEST(calls == 0);
     BOOST_TEST(!stop.stop());

@@ -92,7 +92,7 @@ struct scenario
             auto dctx = e == ending::deadline ? asioctx::with_timeout(valued, 20ms) : asioctx::with_cancel(valued);
             auto& ctx = dctx.ctx;
             asio::steady_timer timer(ioc, e == ending::finished_first || e == ending::cancelled_in_handler ? 1ms : 1h);
-            std::thread canceller;
+            std::jthread canceller;
             if(e == ending::pre_cancelled)
                 dctx.cancel();
             if(e == ending::cancelled_in_handler)
@@ -105,7 +105,7 @@ struct scenario
                 asio::post(ioc, [&] { dctx.cancel(); });
                 break;
             case ending::cancelled_other_thread:
-                canceller = std::thread([&] {
+                canceller = std::jthread([&] {
                     std::this_thread::sleep_for(10ms);
                     dctx.cancel();
                 });
@@ -139,7 +139,7 @@ struct scenario
             if(expected)
                 BOOST_TEST((*result == (e == ending::deadline ? asioctx::condition::deadline_exceeded : asioctx::condition::canceled)));
             // Unbound on completion: the context lists nothing any more.
-            BOOST_TEST(asioctx::detail::registration_count(ctx.native_state()) == 0u);
+            BOOST_TEST(asioctx::detail::registration_count(asioctx::detail::access::state_of(ctx)) == 0u);
             result.reset();
             on_handler = nullptr;
             ioc.restart();
@@ -343,8 +343,8 @@ BOOST_AUTO_TEST_CASE(cancel_after_k_handlers)
         {
             BOOST_TEST_REQUIRE(out.has_value());
             BOOST_TEST((!*out || *out == asioctx::error::canceled), out->message());
-            BOOST_TEST(asioctx::detail::registration_count(ctx.native_state()) == 0u);
-            BOOST_TEST(asioctx::detail::child_count(ctx.native_state()) == 0u);
+            BOOST_TEST(asioctx::detail::registration_count(asioctx::detail::access::state_of(ctx)) == 0u);
+            BOOST_TEST(asioctx::detail::child_count(asioctx::detail::access::state_of(ctx)) == 0u);
         }
     }
 }
@@ -474,13 +474,13 @@ BOOST_AUTO_TEST_CASE(detached)
         if(e == ending::pre_cancelled)
             c.cancel();
         t.async_wait(asioctx::bind(c.ctx, asio::detached));
-        std::thread other;
+        std::jthread other;
         if(e == ending::cancelled_same_thread)
             asio::post(ioc, [&] { c.cancel(); });
         if(e == ending::ancestor_cancelled)
             asio::post(ioc, [&cancel_parent = cancel_parent] { cancel_parent(); });
         if(e == ending::cancelled_other_thread)
-            other = std::thread([&] {
+            other = std::jthread([&] {
                 std::this_thread::sleep_for(10ms);
                 c.cancel();
             });
@@ -489,7 +489,7 @@ BOOST_AUTO_TEST_CASE(detached)
         if(other.joinable())
             other.join();
         BOOST_TEST((clock_type::now() - start < 10s), name(e));
-        BOOST_TEST(asioctx::detail::registration_count(c.ctx.native_state()) == 0u);
+        BOOST_TEST(asioctx::detail::registration_count(asioctx::detail::access::state_of(c.ctx)) == 0u);
     }
 }
 
@@ -605,7 +605,7 @@ BOOST_AUTO_TEST_CASE(outer_slot_still_cancels_and_is_not_translated)
     ioc.run();
     BOOST_TEST((result == asio::error::operation_aborted)); // not the context's doing
     BOOST_TEST(!ctx.done());
-    BOOST_TEST(asioctx::detail::registration_count(ctx.native_state()) == 0u);
+    BOOST_TEST(asioctx::detail::registration_count(asioctx::detail::access::state_of(ctx)) == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(partial_cancellation_type_is_passed_through)
@@ -637,7 +637,7 @@ BOOST_AUTO_TEST_CASE(a_long_lived_context_does_not_grow)
     next();
     ioc.run();
     BOOST_TEST(done == 20000);
-    BOOST_TEST(asioctx::detail::registration_count(ctx.native_state()) == 0u);
+    BOOST_TEST(asioctx::detail::registration_count(asioctx::detail::access::state_of(ctx)) == 0u);
 }
 
 // Code written against the older async_result protocol (Beast 1.81's ssl_stream) reads

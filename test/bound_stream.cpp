@@ -154,7 +154,7 @@ BOOST_AUTO_TEST_CASE(bind_redelivers_a_cancel_from_another_thread)
         outcome out;
         async_stateless_read(p.a, buffer, 100,
             [&](std::size_t) {
-                std::thread t([&] { c.cancel(); });
+                std::jthread t([&] { c.cancel(); });
                 t.join();
             },
             asioctx::bind(c.ctx, [&](error_code ec, std::size_t n) { out = {ec, n}; }));

@@ -110,7 +110,7 @@ BOOST_AUTO_TEST_CASE(child_of_done_parent_is_born_done)
     BOOST_TEST(child.done());
     BOOST_TEST((child.err() == asioctx::error::canceled));
     BOOST_TEST((asioctx::cause(child) == asio::error::eof));
-    BOOST_TEST(asioctx::detail::child_count(parent.native_state()) == 0u);
+    BOOST_TEST(asioctx::detail::child_count(asioctx::detail::access::state_of(parent)) == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(children_of_never_cancelled_parents_register_nothing)
@@ -118,8 +118,8 @@ BOOST_AUTO_TEST_CASE(children_of_never_cancelled_parents_register_nothing)
     auto [a, ca] = asioctx::with_cancel(asioctx::background());
     auto [b, cb] = asioctx::with_cancel(asioctx::todo());
     auto [c, cc] = asioctx::with_cancel(asioctx::without_cancel(a));
-    BOOST_TEST(asioctx::detail::child_count(a.native_state()) == 0u);
-    BOOST_TEST(asioctx::background().native_state() == &asioctx::detail::never_node);
+    BOOST_TEST(asioctx::detail::child_count(asioctx::detail::access::state_of(a)) == 0u);
+    BOOST_TEST(asioctx::detail::access::state_of(asioctx::background()) == &asioctx::detail::never_node);
 }
 
 BOOST_AUTO_TEST_CASE(released_and_cancelled_children_are_unlinked)
@@ -132,7 +132,7 @@ BOOST_AUTO_TEST_CASE(released_and_cancelled_children_are_unlinked)
         if(i % 3 == 0)
             cancel(); // cancelled early, then released
     }
-    BOOST_TEST(asioctx::detail::child_count(parent.native_state()) == 0u);
+    BOOST_TEST(asioctx::detail::child_count(asioctx::detail::access::state_of(parent)) == 0u);
 
     // A child cancelled while a copy of its context lives on is unlinked too.
     std::vector<asioctx::context> kept;
@@ -141,7 +141,7 @@ BOOST_AUTO_TEST_CASE(released_and_cancelled_children_are_unlinked)
         auto [child, cancel] = asioctx::with_cancel(parent);
         kept.push_back(child);
     }
-    BOOST_TEST(asioctx::detail::child_count(parent.native_state()) == 0u);
+    BOOST_TEST(asioctx::detail::child_count(asioctx::detail::access::state_of(parent)) == 0u);
     for(auto& k : kept)
         BOOST_TEST(k.done());
 }
@@ -152,13 +152,13 @@ BOOST_AUTO_TEST_CASE(live_children_are_listed_until_cancelled)
     std::vector<asioctx::cancellable> children;
     for(int i = 0; i < 10; ++i)
         children.push_back(asioctx::with_cancel(parent));
-    BOOST_TEST(asioctx::detail::child_count(parent.native_state()) == 10u);
+    BOOST_TEST(asioctx::detail::child_count(asioctx::detail::access::state_of(parent)) == 10u);
     children[3].cancel();
     children[0].cancel();
     children[9].cancel();
-    BOOST_TEST(asioctx::detail::child_count(parent.native_state()) == 7u);
+    BOOST_TEST(asioctx::detail::child_count(asioctx::detail::access::state_of(parent)) == 7u);
     cancel_parent();
-    BOOST_TEST(asioctx::detail::child_count(parent.native_state()) == 0u);
+    BOOST_TEST(asioctx::detail::child_count(asioctx::detail::access::state_of(parent)) == 0u);
     for(auto& c : children)
         BOOST_TEST(c.ctx.done());
 }

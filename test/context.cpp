@@ -1,9 +1,17 @@
 // Tests for <asioctx/context.hpp>: the handle and the roots.
 #include <asioctx/cancel.hpp>
 #include <asioctx/context.hpp>
+#include <asioctx/deadline.hpp>
+#include <asioctx/executor.hpp>
+#include <asioctx/value.hpp>
+#include <asioctx/without_cancel.hpp>
 
+#include <boost/asio/io_context.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <chrono>
+#include <sstream>
+#include <string>
 #include <type_traits>
 
 BOOST_AUTO_TEST_SUITE(context)
@@ -58,6 +66,53 @@ BOOST_AUTO_TEST_CASE(err_is_sticky_and_located)
     BOOST_TEST((ctx.err() == ec));
 }
 
+// Go's `Done() == nil`: what can never be done says so.
+BOOST_AUTO_TEST_CASE(can_be_done_tells_the_contexts_that_never_end)
+{
+    asioctx::key<int> k{"k"};
+    BOOST_TEST(!asioctx::background().can_be_done());
+    BOOST_TEST(!asioctx::todo().can_be_done());
+    BOOST_TEST(!asioctx::with_value(asioctx::background(), k, 1).can_be_done());
+    auto c = asioctx::with_cancel(asioctx::background());
+    BOOST_TEST(c.ctx.can_be_done());
+    BOOST_TEST(asioctx::with_value(c.ctx, k, 1).can_be_done());
+    BOOST_TEST(!asioctx::without_cancel(c.ctx).can_be_done());
+}
+
+// Go's `String()`: the chain of derivations from the root, then the error once done.
+BOOST_AUTO_TEST_CASE(a_context_prints_its_derivations)
+{
+    asioctx::key<std::string> secret{"token"};
+    asioctx::key<int> unnamed;
+    BOOST_TEST(asioctx::to_string(asioctx::background()) == "background");
+    BOOST_TEST(asioctx::to_string(asioctx::todo()) == "todo");
+    auto c = asioctx::with_cancel(asioctx::todo());
+    auto v = asioctx::with_value(asioctx::with_value(c.ctx, secret, "hunter2"), unnamed, 7);
+    auto w = asioctx::without_cancel(v);
+    BOOST_TEST(asioctx::to_string(w) == "todo.with_cancel.with_value(token).with_value(key).without_cancel");
+    c.cancel();
+    std::ostringstream os;
+    os << v;
+    BOOST_TEST(os.str() == "todo.with_cancel.with_value(token).with_value(key) [context canceled]");
+    BOOST_TEST(os.str().find("hunter2") == std::string::npos); // values are never printed
+}
+
+// A deadline prints as the time left: from the steady clock, so only its sign and
+// magnitude are checked.
+BOOST_AUTO_TEST_CASE(a_deadline_prints_the_time_left)
+{
+    boost::asio::io_context ioc;
+    auto d = asioctx::with_timeout(ioc.get_executor(), asioctx::background(), std::chrono::hours(1));
+    auto const text = asioctx::to_string(d.ctx);
+    BOOST_TEST(text.starts_with("background.with_deadline(+3"));
+    BOOST_TEST(text.ends_with("ms)"));
+    auto on_ioc = asioctx::with_executor(asioctx::background(), ioc.get_executor());
+    BOOST_TEST(asioctx::to_string(on_ioc) == "background.with_executor");
+    auto later = asioctx::with_timeout(ioc.get_executor(), d.ctx, std::chrono::hours(2));
+    BOOST_TEST(asioctx::to_string(later.ctx).starts_with("background.with_deadline(+3")); // no earlier: needs no timer
+    BOOST_TEST(asioctx::to_string(later.ctx).ends_with("ms).with_cancel"));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 // ctx.async_wait: Go's <-ctx.Done() as an Asio operation.
@@ -101,7 +156,7 @@ BOOST_AUTO_TEST_CASE(completes_when_cancelled_with_err)
     ioc.run();
     BOOST_TEST_REQUIRE(result.has_value());
     BOOST_TEST((*result == asioctx::error::canceled));
-    BOOST_TEST(asioctx::detail::registration_count(ctx.native_state()) == 0u);
+    BOOST_TEST(asioctx::detail::registration_count(asioctx::detail::access::state_of(ctx)) == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(completes_with_deadline_exceeded)
@@ -119,7 +174,7 @@ BOOST_AUTO_TEST_CASE(no_executor_anywhere_is_reported)
 {
     auto [ctx, cancel] = asioctx::with_cancel(asioctx::background());
     BOOST_CHECK_THROW(ctx.async_wait([](error_code) {}), boost::system::system_error);
-    BOOST_TEST(asioctx::detail::registration_count(ctx.native_state()) == 0u);
+    BOOST_TEST(asioctx::detail::registration_count(asioctx::detail::access::state_of(ctx)) == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(done_context_posts_at_once)
@@ -145,7 +200,7 @@ BOOST_AUTO_TEST_CASE(own_cancellation_aborts_the_wait_not_the_context)
     ioc.run();
     BOOST_TEST((*result == asio::error::operation_aborted));
     BOOST_TEST(!ctx.done());
-    BOOST_TEST(asioctx::detail::registration_count(ctx.native_state()) == 0u);
+    BOOST_TEST(asioctx::detail::registration_count(asioctx::detail::access::state_of(ctx)) == 0u);
     cancel(); // nothing left to complete twice
     ioc.restart();
     BOOST_TEST(ioc.run() == 0u);
@@ -171,7 +226,7 @@ BOOST_AUTO_TEST_CASE(cancel_from_another_thread)
     auto [ctx, cancel] = asioctx::with_cancel(asioctx::background());
     std::optional<error_code> result;
     ctx.async_wait(asio::bind_executor(ioc, [&](error_code ec) { result = ec; }));
-    std::thread other([&cancel = cancel] {
+    std::jthread other([&cancel = cancel] {
         std::this_thread::sleep_for(10ms);
         cancel();
     });
@@ -193,7 +248,7 @@ BOOST_AUTO_TEST_CASE(execution_context_shut_down_first)
         BOOST_TEST(token.use_count() == 2);
     }
     BOOST_TEST(token.use_count() == 1);
-    BOOST_TEST(asioctx::detail::registration_count(ctx.native_state()) == 0u);
+    BOOST_TEST(asioctx::detail::registration_count(asioctx::detail::access::state_of(ctx)) == 0u);
     cancel();
     BOOST_TEST(!called);
 }

@@ -323,7 +323,7 @@ BOOST_AUTO_TEST_CASE(snapshots_race_derivations_and_releases, *compiled_in)
     auto root_and_cancel = asioctx::with_cancel(asioctx::background());
     auto root = root_and_cancel.ctx; // a variable, not a binding: clang 14 cannot capture bindings
     std::atomic<bool> stop{false};
-    std::vector<std::thread> workers;
+    std::vector<std::jthread> workers;
     for(int t = 0; t < 3; ++t)
     {
         workers.emplace_back([&, t] {
@@ -341,7 +341,7 @@ BOOST_AUTO_TEST_CASE(snapshots_race_derivations_and_releases, *compiled_in)
             }
         });
     }
-    std::thread observer([&] {
+    std::jthread observer([&] {
         std::size_t seen = 0;
         for(int i = 0; !stop.load(); ++i)
         {

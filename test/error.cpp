@@ -5,6 +5,8 @@
 #include <boost/system/errc.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <sstream>
+
 namespace asio = boost::asio;
 using boost::system::error_code;
 
@@ -69,6 +71,18 @@ BOOST_AUTO_TEST_CASE(made_codes_carry_their_location)
     auto ec = asioctx::make_error_code(asioctx::error::no_executor, &loc);
     BOOST_TEST(ec.has_location());
     BOOST_TEST(ec.location().line() == loc.line());
+}
+
+// The enums print, so a test framework can show them and compare them directly.
+BOOST_AUTO_TEST_CASE(errors_and_conditions_print_their_message_and_code)
+{
+    std::ostringstream os;
+    os << asioctx::error::canceled << '|' << asioctx::condition::deadline_exceeded;
+    BOOST_TEST(os.str() == "context canceled [asioctx:1]|deadline exceeded [asioctx.condition:2]");
+    boost::system::error_code const ec = asioctx::error::canceled;
+    BOOST_TEST(ec == asioctx::error::canceled);
+    BOOST_TEST(ec == asioctx::condition::canceled);
+    BOOST_TEST(asioctx::error::deadline_exceeded != asioctx::error::canceled);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

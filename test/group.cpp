@@ -371,7 +371,7 @@ BOOST_AUTO_TEST_CASE(spawn_from_many_threads)
     asio::io_context ioc(4);
     auto root = asioctx::with_executor(asioctx::background(), ioc.get_executor());
     auto work = asio::make_work_guard(ioc);
-    std::vector<std::thread> pool;
+    std::vector<std::jthread> pool;
     for(int i = 0; i < 3; ++i)
         pool.emplace_back([&] { ioc.run(); });
     for(int round = 0; round < 20; ++round)
@@ -379,7 +379,7 @@ BOOST_AUTO_TEST_CASE(spawn_from_many_threads)
         asioctx::group g(root);
         g.set_limit(4);
         std::atomic<int> running{0}, peak{0}, ended{0};
-        std::vector<std::thread> spawners;
+        std::vector<std::jthread> spawners;
         for(int t = 0; t < 3; ++t)
             spawners.emplace_back([&, t] {
                 for(int i = 0; i < 30; ++i)

@@ -157,7 +157,7 @@ BOOST_FIXTURE_TEST_CASE(cancelled_waiter_leaves_at_once, fixture)
     m.async_lock(ctx, [&](error_code ec) { first = ec; });
     m.async_lock(root, [&](error_code ec) { second = ec; });
     BOOST_TEST(m.waiting() == 2u);
-    BOOST_TEST(asioctx::detail::registration_count(ctx.native_state()) == 1u);
+    BOOST_TEST(asioctx::detail::registration_count(asioctx::detail::access::state_of(ctx)) == 1u);
     cancel();
     BOOST_TEST(m.waiting() == 1u);
     m.unlock();
@@ -445,7 +445,7 @@ void compete(int threads)
     };
     for(int i = 0; i < n; ++i)
         asio::co_spawn(ioc, one(), asio::detached);
-    std::vector<std::thread> pool;
+    std::vector<std::jthread> pool;
     for(int i = 1; i < threads; ++i)
         pool.emplace_back([&] { ioc.run(); });
     ioc.run();
@@ -458,8 +458,8 @@ void compete(int threads)
     BOOST_TEST(timed_out.load() > 0);
     BOOST_TEST(!m.is_locked());
     BOOST_TEST(m.waiting() == 0u);
-    BOOST_TEST(asioctx::detail::child_count(root.native_state()) == 0u);
-    BOOST_TEST(asioctx::detail::registration_count(root.native_state()) == 0u);
+    BOOST_TEST(asioctx::detail::child_count(asioctx::detail::access::state_of(root)) == 0u);
+    BOOST_TEST(asioctx::detail::registration_count(asioctx::detail::access::state_of(root)) == 0u);
     BOOST_TEST(asioctx::detail::queue_for(ioc.get_executor())->tracked() == 0u);
 }
 
@@ -482,7 +482,7 @@ BOOST_AUTO_TEST_CASE(unlock_races_cancel)
     int const rounds = under_tsan ? 100 : 1000;
     asio::io_context ioc(4);
     auto work = asio::make_work_guard(ioc);
-    std::vector<std::thread> pool;
+    std::vector<std::jthread> pool;
     for(int i = 0; i < 3; ++i)
         pool.emplace_back([&] { ioc.run(); });
     auto root = asioctx::with_executor(asioctx::background(), ioc.get_executor());
@@ -505,7 +505,7 @@ BOOST_AUTO_TEST_CASE(unlock_races_cancel)
         m.async_lock(ctx, on);
         m.async_lock(root, on);
         m.async_lock(ctx, on);
-        std::thread canceller([&, c = &cancel] { (*c)(); });
+        std::jthread canceller([&, c = &cancel] { (*c)(); });
         m.unlock();
         canceller.join();
         all.get_future().wait();

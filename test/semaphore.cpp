@@ -307,7 +307,7 @@ BOOST_AUTO_TEST_CASE(weighted_acquires_on_four_threads)
     for(int i = 0; i < n; ++i)
         asio::co_spawn(ioc,
             one(1 + rng() % capacity, std::chrono::microseconds(200 + rng() % 5000)), asio::detached);
-    std::vector<std::thread> pool;
+    std::vector<std::jthread> pool;
     for(int i = 0; i < 3; ++i)
         pool.emplace_back([&] { ioc.run(); });
     ioc.run();
@@ -318,8 +318,8 @@ BOOST_AUTO_TEST_CASE(weighted_acquires_on_four_threads)
     BOOST_TEST(granted.load() > 0);
     BOOST_TEST(s.available() == capacity);
     BOOST_TEST(s.waiting() == 0u);
-    BOOST_TEST(asioctx::detail::registration_count(root.native_state()) == 0u);
-    BOOST_TEST(asioctx::detail::child_count(root.native_state()) == 0u);
+    BOOST_TEST(asioctx::detail::registration_count(asioctx::detail::access::state_of(root)) == 0u);
+    BOOST_TEST(asioctx::detail::child_count(asioctx::detail::access::state_of(root)) == 0u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

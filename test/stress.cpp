@@ -44,7 +44,7 @@ struct io_runners
 {
     asio::io_context ioc;
     asio::executor_work_guard<asio::io_context::executor_type> work = asio::make_work_guard(ioc);
-    std::vector<std::thread> threads;
+    std::vector<std::jthread> threads;
 
     io_runners()
     {
@@ -89,7 +89,7 @@ BOOST_AUTO_TEST_CASE(cancel_races_derive_register_stop_and_release)
         auto parent = std::make_unique<asioctx::cancellable>(asioctx::with_cancel(root));
         asioctx::context parent_ctx = parent->ctx;
         std::barrier sync(threads + 1);
-        std::vector<std::thread> workers;
+        std::vector<std::jthread> workers;
         for(int t = 0; t < threads; ++t)
         {
             workers.emplace_back([&, t] {
@@ -136,7 +136,7 @@ BOOST_AUTO_TEST_CASE(cancel_races_derive_register_stop_and_release)
         sync.arrive_and_wait();
         for(auto& w : workers)
             w.join();
-        BOOST_TEST(asioctx::detail::child_count(parent_ctx.native_state()) == 0u);
+        BOOST_TEST(asioctx::detail::child_count(asioctx::detail::access::state_of(parent_ctx)) == 0u);
     }
 
     // Let every posted after_func run.
@@ -159,7 +159,7 @@ BOOST_AUTO_TEST_CASE(concurrent_cancels_agree_on_one_cause)
         for(int i = 0; i < 8; ++i)
             children.push_back(asioctx::with_cancel(parent.ctx));
         std::barrier sync(threads);
-        std::vector<std::thread> ts;
+        std::vector<std::jthread> ts;
         for(int t = 0; t < threads; ++t)
         {
             ts.emplace_back([&, t] {
@@ -189,7 +189,7 @@ BOOST_AUTO_TEST_CASE(deadlines_race_cancel_from_other_threads)
     io_runners io;
     auto& ioc = io.ioc;
     std::atomic<long> fired{0}, cancelled{0};
-    std::vector<std::thread> ts;
+    std::vector<std::jthread> ts;
     for(int t = 0; t < threads; ++t)
     {
         ts.emplace_back([&, t] {
@@ -225,7 +225,7 @@ BOOST_AUTO_TEST_CASE(bound_operations_cancelled_from_other_threads)
 
     asio::ip::tcp::acceptor acceptor(ioc, {asio::ip::address_v4::loopback(), 0});
     std::atomic<long> started{0}, completed{0}, wrong{0};
-    std::vector<std::thread> ts;
+    std::vector<std::jthread> ts;
     for(int t = 0; t < threads; ++t)
     {
         ts.emplace_back([&, t] {
@@ -265,7 +265,7 @@ BOOST_AUTO_TEST_CASE(bound_operations_cancelled_from_other_threads)
                 std::this_thread::sleep_for(std::chrono::microseconds(rng() % 300));
                 c.cancel(); // from this thread, while the operations run on the io threads
                 both.get_future().wait();
-                if(asioctx::detail::registration_count(c.ctx.native_state()) != 0u)
+                if(asioctx::detail::registration_count(asioctx::detail::access::state_of(c.ctx)) != 0u)
                     wrong.fetch_add(1); // (Boost.Test assertions are for the main thread only)
             }
         });

@@ -30,7 +30,7 @@ BOOST_AUTO_TEST_CASE(keeps_values_drops_cancellation_deadline_and_cause)
     BOOST_TEST(!detached.done());
     BOOST_TEST(!detached.err());
     BOOST_TEST(!asioctx::cause(detached));
-    BOOST_TEST(detached.native_state() == &asioctx::detail::never_node);
+    BOOST_TEST(asioctx::detail::access::state_of(detached) == &asioctx::detail::never_node);
 }
 
 BOOST_AUTO_TEST_CASE(of_a_done_parent_is_live)

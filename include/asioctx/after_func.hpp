@@ -71,7 +71,7 @@ public:
     {
         if(!reg_)
             return !std::exchange(stopped_, true);
-        if(!detail::remove_registration(ctx_.native_state(), reg_))
+        if(!detail::remove_registration(detail::access::state_of(ctx_), reg_))
             return false;
         detail::untrack(static_cast<detail::executor_registration*>(reg_));
         return true;
@@ -91,7 +91,7 @@ class after_func_registration final : public executor_registration
 public:
     after_func_registration(std::shared_ptr<deadline_queue> owner, context const& ctx,
         boost::asio::any_io_executor ex, F f)
-        : executor_registration(std::move(owner), ctx.native_node(), ctx.native_state())
+        : executor_registration(std::move(owner), detail::access::node_of(ctx), detail::access::state_of(ctx))
         , ex_(std::move(ex))
         , f_(std::move(f))
     {
@@ -148,7 +148,7 @@ after_func_handle after_func(boost::asio::any_io_executor const& ex, context con
     static_assert(std::is_invocable_v<fn&>, "after_func: f must be callable with no arguments");
     if(!ex)
         ASIOCTX_THROW_NO_EXECUTOR();
-    auto state = ctx.native_state();
+    auto state = detail::access::state_of(ctx);
     if(state->kind_ == detail::node_kind::never)
         return after_func_handle();
     auto reg = new detail::after_func_registration<fn>(detail::owner_for(ex, ctx), ctx, ex, static_cast<F&&>(f));

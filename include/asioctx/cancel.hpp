@@ -35,11 +35,6 @@ public:
     /// An empty handle that cancels nothing.
     cancel_handle() noexcept = default;
 
-    explicit cancel_handle(detail::cancel_node* n) noexcept
-        : node_(n)
-    {
-    }
-
     cancel_handle(cancel_handle&& other) noexcept
         : node_(std::exchange(other.node_, nullptr))
         , cancelled_(other.cancelled_.load(std::memory_order_relaxed))
@@ -105,9 +100,25 @@ public:
     }
 
 private:
+    friend struct detail::access;
+
+    explicit cancel_handle(detail::cancel_node* n) noexcept
+        : node_(n)
+    {
+    }
+
     detail::cancel_node* node_ = nullptr;
     mutable std::atomic<bool> cancelled_{false}; // a cancel through this handle has returned
 };
+
+namespace detail {
+
+inline cancel_handle access::make_cancel_handle(cancel_node* n) noexcept
+{
+    return cancel_handle(n);
+}
+
+} // namespace detail
 
 /// A derived context and its cancel handle. Use structured bindings:
 /// `auto [ctx, cancel] = with_cancel(parent);`

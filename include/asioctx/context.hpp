@@ -14,13 +14,33 @@
 #include <boost/system/error_code.hpp>
 
 #include <chrono>
+#include <iosfwd>
 #include <optional>
+#include <string>
 #include <utility>
 
 namespace asioctx {
 
 template<class T>
 class key;
+
+class context;
+class cancel_handle;
+
+namespace detail {
+
+// The library's back door to the internals of its public handles: the node and
+// cancellation state a context refers to, and handles made from nodes. Not for users.
+struct access
+{
+    static node* node_of(context const& ctx) noexcept;
+    static cancel_node* state_of(context const& ctx) noexcept;
+    // Adopts one reference to `n`, whose cancellation state is `state`.
+    static context adopt(node* n, cancel_node* state) noexcept;
+    static cancel_handle make_cancel_handle(cancel_node* n) noexcept;
+};
+
+} // namespace detail
 
 /** A handle to a node of the context tree: Go's `context.Context`.
 
@@ -132,35 +152,50 @@ public:
     template<class WaitToken>
     auto async_wait(WaitToken&& token) const;
 
+    /** False when nothing can ever make this context done: `background()`, `todo()`,
+        `without_cancel(...)` and values derived from those (Go: `Done()` returns nil).
+        Code that would watch the context (a disconnect watch, a registration) can skip
+        the work. One load; never allocates.
+    */
+    bool can_be_done() const noexcept
+    {
+        return state_->kind_ != detail::node_kind::never;
+    }
+
     /// True for `background()` and `todo()` themselves (not for contexts derived from them).
     bool is_root() const noexcept
     {
         return node_ == nullptr || node_->kind_ == detail::node_kind::todo;
     }
 
-    // Library plumbing: the node and the cancellation state this handle refers to.
-    detail::node* native_node() const noexcept
-    {
-        return node_;
-    }
-    detail::cancel_node* native_state() const noexcept
-    {
-        return state_;
-    }
-
-    /// Adopts one reference to `n`, whose cancellation state is `state`.
-    static context adopt(detail::node* n, detail::cancel_node* state) noexcept
-    {
-        context c;
-        c.node_ = n;
-        c.state_ = state;
-        return c;
-    }
-
 private:
+    friend struct detail::access;
+
     detail::node* node_ = nullptr;                       // nullptr is background()
     detail::cancel_node* state_ = &detail::never_node; // the nearest cancellable node
 };
+
+namespace detail {
+
+inline node* access::node_of(context const& ctx) noexcept
+{
+    return ctx.node_;
+}
+
+inline cancel_node* access::state_of(context const& ctx) noexcept
+{
+    return ctx.state_;
+}
+
+inline context access::adopt(node* n, cancel_node* state) noexcept
+{
+    context c;
+    c.node_ = n;
+    c.state_ = state;
+    return c;
+}
+
+} // namespace detail
 
 /// The root of every tree: never done, no deadline, no values (Go's `Background()`).
 inline context background() noexcept
@@ -174,6 +209,19 @@ ASIOCTX_DECL context todo() noexcept;
 
 /// True if `ctx` is `todo()` itself.
 ASIOCTX_DECL bool is_todo(context const& ctx) noexcept;
+
+/** Describes `ctx` as the chain of derivations from its root, as Go's `String()`:
+    `background.with_cancel.with_deadline(+1500ms).with_value(request_id)`, followed by
+    ` [context canceled]` (the error) once it is done. A deadline shows as the time left
+    (negative once passed); a deadline no earlier than its parent's, which needs no timer
+    of its own, shows as `with_cancel`; `with_executor` shows as itself. Values are named
+    by their key's name and never printed: they may be secrets. Allocates; meant for logs
+    and debugging.
+*/
+ASIOCTX_DECL std::string to_string(context const& ctx);
+
+/// Writes `to_string(ctx)`.
+ASIOCTX_DECL std::ostream& operator<<(std::ostream& os, context const& ctx);
 
 /** Why `ctx` is done (Go's `context.Cause`): the cause given to the first cancellation
     that reached it (through `with_cancel_cause`, a deadline cause, or inherited from an

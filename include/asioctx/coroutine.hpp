@@ -21,7 +21,7 @@
 namespace asioctx {
 
 /** Stops at a cancellation point: throws `boost::system::system_error` holding
-    `ctx.err()` if `ctx` is done (Task 1's "check before the work"). In code that reports
+    `ctx.err()` if `ctx` is done (the check before the work). In code that reports
     errors instead of throwing, test `ctx.err()`.
 */
 inline void throw_if_done(context const& ctx)

@@ -158,7 +158,7 @@ template<class Rep, class Period>
         now, cause ASIOCTX_SITE_ARG(site));
 }
 
-/** A deadline at a wall-clock time, "done by 17:00 UTC" (Task 16).
+/** A deadline at a wall-clock time, "done by 17:00 UTC".
 
     The wall time is turned into a steady-clock deadline once, at derivation: later
     changes of the system clock do not move it (Go behaves the same, through its

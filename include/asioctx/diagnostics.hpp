@@ -166,7 +166,7 @@ struct derivation_link
     std::string stack;
 };
 
-/** The derivation chain of `ctx` (Task 20): `ctx` itself first, then each ancestor,
+/** The derivation chain of `ctx`: `ctx` itself first, then each ancestor,
     ending with background or todo. Sites and times are known for the links derived
     while tracking was on. Reads only nodes `ctx` keeps alive: never locks.
 */

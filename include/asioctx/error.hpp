@@ -14,6 +14,7 @@
 #include <boost/system/error_condition.hpp>
 #include <boost/system/system_error.hpp>
 
+#include <iosfwd>
 #include <type_traits>
 
 namespace asioctx {
@@ -120,6 +121,13 @@ inline boost::system::error_condition make_error_condition(condition c) noexcept
 {
     return boost::system::error_condition(static_cast<int>(c), condition_category());
 }
+
+/// Writes the error's message and code, as `context canceled [asioctx:1]`: test
+/// frameworks (`BOOST_TEST(ec == asioctx::error::canceled)`) and logs can print it.
+ASIOCTX_DECL std::ostream& operator<<(std::ostream& os, error e);
+
+/// Writes the condition's message and value, as `canceled [asioctx.condition:1]`.
+ASIOCTX_DECL std::ostream& operator<<(std::ostream& os, condition c);
 
 } // namespace asioctx
 

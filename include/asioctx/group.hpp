@@ -19,7 +19,7 @@
 
 namespace asioctx {
 
-/** A group of tasks sharing one context: Go's errgroup, structured (seed Task 5).
+/** A group of tasks sharing one context: Go's errgroup, structured.
 
     The group owns a context derived from its parent (`get_context()`), cancellable, and
     carrying the group's executor. `spawn(fn)` starts a task `fn(ctx)` that receives

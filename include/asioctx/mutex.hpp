@@ -19,7 +19,7 @@
 
 namespace asioctx {
 
-/** An asynchronous mutex whose waits a context can cancel (seed Task 15).
+/** An asynchronous mutex whose waits a context can cancel.
 
     `async_lock(ctx, token)` completes once the caller holds the mutex, or with the
     context's error without holding it. Waiters are served first-come-first-served; a

@@ -36,7 +36,7 @@ struct initiate_run
             tasks_ex = boost::asio::any_io_executor(ex);
         if(!tasks_ex)
             ASIOCTX_THROW_NO_EXECUTOR();
-        // Task 11 (4): a context already done starts nothing.
+        // A context already done starts nothing.
         if(auto ec = ctx.err())
         {
             boost::asio::post(ex, boost::asio::append(static_cast<Handler&&>(handler), std::exception_ptr(), ec));
@@ -87,7 +87,7 @@ private:
     std::tuple<Fns...> fns_;
 };
 
-/** Structured concurrency in one call (seed Task 11):
+/** Structured concurrency in one call:
     `co_await asioctx::run(ctx, fa, fb, fc)(asio::use_awaitable);`
 
     Every `fn` receives the same context, derived from `ctx` (so the same value chain);

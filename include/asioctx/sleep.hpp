@@ -45,7 +45,7 @@ struct initiate_sleep
 
 } // namespace detail
 
-/** Sleeps for `duration` unless `ctx` is done first: the cancellable sleep of Task 1.
+/** Sleeps for `duration` unless `ctx` is done first: a cancellable sleep.
 
     Completes with success after `duration`, or with `ctx.err()` (`error::canceled` or
     `error::deadline_exceeded`) as soon as `ctx` is done; at once (posted) if it already

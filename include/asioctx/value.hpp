@@ -55,11 +55,11 @@ template<class T, class U>
     [[maybe_unused]] source_location const& site = source_location::current())
 {
     static_assert(std::is_constructible_v<T, U&&>, "with_value: value does not convert to the key's type");
-    auto p = parent.native_node();
+    auto p = detail::access::node_of(parent);
     auto n = new detail::value_node<T>(p, &k, static_cast<U&&>(value));
     detail::note_derived(n ASIOCTX_SITE_ARG(site));
     detail::add_ref(p);
-    return context::adopt(n, parent.native_state());
+    return detail::access::adopt(n, detail::access::state_of(parent));
 }
 
 /// The value for `k` in `ctx`, or nullptr (same as `ctx.value(k)`).

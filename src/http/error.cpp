@@ -6,6 +6,8 @@
 
 #include <asioctx/http/error.hpp>
 
+#include <ostream>
+
 namespace asioctx::http::detail {
 
 namespace {
@@ -102,3 +104,13 @@ char const* error_category_impl::message(int ev, char*, std::size_t) const noexc
 }
 
 } // namespace asioctx::http::detail
+
+namespace asioctx::http {
+
+std::ostream& operator<<(std::ostream& os, error e)
+{
+    return os << error_category().message(static_cast<int>(e)) << " [" << error_category().name() << ':'
+              << static_cast<int>(e) << ']';
+}
+
+} // namespace asioctx::http

@@ -165,7 +165,7 @@ asio::awaitable<void> serve_connection(std::shared_ptr<server::state> st, tcp::s
 server::server(asio::any_io_executor ex, context const& parent, handler h, server_options options)
     : state_(std::make_shared<state>(std::move(ex), parent, std::move(h), options))
 {
-    if(parent.native_state()->kind_ != asioctx::detail::node_kind::never)
+    if(parent.can_be_done())
     {
         // The parent ending starts the same graceful shutdown as stop().
         std::weak_ptr<state> weak = state_;

@@ -49,7 +49,7 @@ struct client_fixture
     asio::executor_work_guard<asio::io_context::executor_type> work{ioc.get_executor()};
     asioctx::context root = asioctx::with_executor(asioctx::background(), ioc.get_executor());
     std::optional<ahttp::client> c;
-    std::thread thread{[this] { ioc.run(); }};
+    std::jthread thread{[this] { ioc.run(); }};
 
     explicit client_fixture(ahttp::client_options o = {})
     {
@@ -272,7 +272,7 @@ BOOST_AUTO_TEST_CASE(distinct_errors)
 BOOST_AUTO_TEST_CASE(resolution_that_outlives_the_fetch_leaks_nothing)
 {
     auto lookups_done = std::make_shared<std::atomic<int>>(0);
-    std::vector<std::thread> lookups;
+    std::vector<std::jthread> lookups;
     std::mutex lookups_mutex;
     ahttp::client_options o;
     o.resolve = [&](std::string const& host, std::string const& service, auto done) {
@@ -314,7 +314,7 @@ BOOST_AUTO_TEST_CASE(tls_verifies_the_peer)
     ahttp::server srv(sio.get_executor(), asioctx::background(), recording(seen), server_tls);
     srv.listen({asio::ip::address_v4::loopback(), 0});
     srv.async_run([](std::exception_ptr) {});
-    std::thread runner([&] { sio.run(); });
+    test::io_thread runner(sio);
     std::string const https = "https://localhost:" + std::to_string(srv.local_endpoint().port()) + "/secure";
     {
         client_fixture by_default; // system roots: a self-signed certificate is refused
@@ -375,7 +375,7 @@ BOOST_AUTO_TEST_CASE(cancellation_from_another_thread_and_per_operation)
     client_fixture f;
     {
         auto [ctx, cancel] = asioctx::with_cancel(f.root);
-        std::thread canceller([&cancel = cancel] {
+        std::jthread canceller([&cancel = cancel] {
             std::this_thread::sleep_for(100ms);
             cancel();
         });

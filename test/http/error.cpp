@@ -4,6 +4,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <set>
+#include <sstream>
 #include <string>
 
 BOOST_AUTO_TEST_SUITE(http_error)
@@ -29,6 +30,15 @@ BOOST_AUTO_TEST_CASE(category_and_messages)
         messages.insert(code.message());
     }
     BOOST_TEST(messages.size() == static_cast<std::size_t>(error::too_many_redirects) - static_cast<std::size_t>(error::bad_url) + 1);
+}
+
+BOOST_AUTO_TEST_CASE(errors_print_their_message_and_code)
+{
+    std::ostringstream os;
+    os << asioctx::http::error::token_malformed;
+    BOOST_TEST(os.str() == "token malformed [asioctx.http:" + std::to_string(int(asioctx::http::error::token_malformed)) + "]");
+    boost::system::error_code const ec = asioctx::http::error::expired;
+    BOOST_TEST(ec == asioctx::http::error::expired);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

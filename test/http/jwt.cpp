@@ -252,7 +252,7 @@ BOOST_AUTO_TEST_CASE(one_verifier_many_threads)
     for(auto const& t : vectors().at("tokens").as_array())
         tokens.emplace_back(t.at("token").as_string());
     std::atomic<int> mismatches{0};
-    std::vector<std::thread> threads;
+    std::vector<std::jthread> threads;
     std::vector<bool> expected;
     for(auto const& t : tokens)
         expected.push_back(verify(t).has_value());

@@ -517,7 +517,7 @@ BOOST_AUTO_TEST_CASE(serves_over_tls)
     asioctx::http::server srv(ioc.get_executor(), asioctx::background(), hello(), server_tls);
     srv.listen({asio::ip::address_v4::loopback(), 0});
     srv.async_run([](std::exception_ptr) {});
-    std::thread runner([&] { ioc.run(); });
+    test::io_thread runner(ioc);
 
     asio::io_context cio;
     asio::ssl::context client_tls(asio::ssl::context::tls_client);

@@ -22,13 +22,45 @@
 
 namespace test {
 
+// A thread running `ioc`. However the test ends, it is joined: stopped first when the
+// test did not join it itself (a failed BOOST_REQUIRE), so that one failure is
+// reported as one failure instead of terminating the whole binary.
+class io_thread
+{
+public:
+    explicit io_thread(boost::asio::io_context& ioc)
+        : ioc_(ioc)
+        , thread_([&ioc] { ioc.run(); })
+    {
+    }
+
+    ~io_thread()
+    {
+        if(thread_.joinable())
+        {
+            ioc_.stop();
+            thread_.join();
+        }
+    }
+
+    // Waits for `run()` to return by itself.
+    void join()
+    {
+        thread_.join();
+    }
+
+private:
+    boost::asio::io_context& ioc_;
+    std::jthread thread_;
+};
+
 // A server on a loopback port, run by one background thread until destroyed.
 struct test_server
 {
     boost::asio::io_context ioc;
     std::optional<asioctx::http::server> srv;
     std::atomic<bool> finished{false};
-    std::thread thread;
+    std::jthread thread;
 
     explicit test_server(asioctx::http::handler h, asioctx::http::server_options o = {},
         asioctx::context parent = asioctx::background())
@@ -36,7 +68,7 @@ struct test_server
         srv.emplace(ioc.get_executor(), parent, std::move(h), o);
         srv->listen({boost::asio::ip::address_v4::loopback(), 0});
         srv->async_run([this](std::exception_ptr) { finished = true; });
-        thread = std::thread([this] { ioc.run(); });
+        thread = std::jthread([this] { ioc.run(); });
     }
 
     ~test_server()
@@ -64,13 +96,13 @@ struct raw_server
     std::atomic<int> accepted{0};
     std::atomic<int> closed_by_client{0};
     std::mutex mutex;
-    std::vector<std::thread> connections;
-    std::thread accepting;
+    std::vector<std::jthread> connections;
+    std::jthread accepting;
 
     explicit raw_server(std::function<void(socket_type&)> b)
         : behaviour(std::move(b))
     {
-        accepting = std::thread([this] {
+        accepting = std::jthread([this] {
             for(;;)
             {
                 socket_type s(ioc);

@@ -280,7 +280,7 @@ struct initiate_acquire
         // ever touched here and, later, by the completion on the handler's executor.
         if(slot.is_connected())
             slot.template emplace<acquire_cancellation>(w);
-        auto state = ctx.native_state();
+        auto state = detail::access::state_of(ctx);
         // Register with the context first, then queue, then check the context again:
         // a cancellation that lands in between is never missed.
         if(state->kind_ != node_kind::never && !add_registration(state, w))

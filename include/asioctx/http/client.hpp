@@ -126,7 +126,7 @@ struct client_options
     resolve_function resolve;
 };
 
-/** An HTTP/1.1 client on Beast whose every exchange is bound to a context (Task 2).
+/** An HTTP/1.1 client on Beast whose every exchange is bound to a context.
 
     A fetch resolves, connects, handshakes TLS for https, writes and reads, each step
     bound to the context: when the context is cancelled the fetch completes with

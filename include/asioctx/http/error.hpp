@@ -12,6 +12,7 @@
 #include <boost/system/error_category.hpp>
 #include <boost/system/error_code.hpp>
 
+#include <iosfwd>
 #include <type_traits>
 
 namespace asioctx::http {
@@ -141,6 +142,9 @@ inline boost::system::error_code make_error_code(
 {
     return boost::system::error_code(static_cast<int>(e), error_category(), loc);
 }
+
+/// Writes the error's message and code, as `token expired [asioctx.http:7]`.
+ASIOCTX_HTTP_DECL std::ostream& operator<<(std::ostream& os, error e);
 
 } // namespace asioctx::http
 

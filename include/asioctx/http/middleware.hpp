@@ -25,7 +25,7 @@
 
 namespace asioctx::http {
 
-/** Request ids and trace context (Task 3 over HTTP).
+/** Request ids and trace context, carried from the request into its context.
 
     Takes `X-Request-ID` when it passes `options` (by default 1 to 128 characters of
     `[A-Za-z0-9._:-]`), otherwise mints 128 random bits; stores it in the context
@@ -49,7 +49,7 @@ using token_verifier = std::function<boost::system::result<claims>(std::string_v
 */
 ASIOCTX_HTTP_DECL std::optional<std::string_view> bearer_token(std::string_view authorization) noexcept;
 
-/** Bearer authentication (Task 10).
+/** Bearer authentication.
 
     Reads `Authorization: Bearer <token>` (the scheme in any case). A missing header gets
     401 with `WWW-Authenticate: Bearer`; a malformed or rejected token gets 401 with

@@ -55,7 +55,7 @@ class wait_registration final : public executor_registration
 {
 public:
     wait_registration(std::shared_ptr<deadline_queue> owner, context const& ctx, Handler h, Executor ex)
-        : executor_registration(std::move(owner), ctx.native_node(), ctx.native_state())
+        : executor_registration(std::move(owner), detail::access::node_of(ctx), detail::access::state_of(ctx))
         , handler_(std::move(h))
         , work_(std::move(ex))
     {
@@ -160,7 +160,7 @@ struct initiate_context_wait
             ASIOCTX_THROW_NO_EXECUTOR(); // nowhere to run the handler
         using reg_type = wait_registration<handler_type, decltype(ex)>;
 
-        auto state = ctx.native_state();
+        auto state = detail::access::state_of(ctx);
         auto slot = boost::asio::get_associated_cancellation_slot(handler);
         if(state->kind_ == node_kind::never && !slot.is_connected())
             return; // could never complete: abandoned at once (documented)

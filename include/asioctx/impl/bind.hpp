@@ -136,7 +136,7 @@ private:
         if(b->complete())
             err = b->ctx().err();
         // Unlisted: the list's reference and ours go together.
-        bool const listed = unlist_registration(b->ctx().native_state(), b);
+        bool const listed = unlist_registration(detail::access::state_of(b->ctx()), b);
         if(outer_.is_connected())
             outer_.clear();
         b->release(listed ? 2 : 1);
@@ -202,7 +202,7 @@ public:
     template<class Handler, class... Args>
     void operator()(Handler&& handler, Args&&... args)
     {
-        auto const state = ctx_.native_state();
+        auto const state = detail::access::state_of(ctx_);
         if(state->kind_ == node_kind::never)
         {
             // Nothing can cancel it: no binding at all.

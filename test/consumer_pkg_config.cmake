@@ -1,0 +1,21 @@
+# Builds and runs the consumer with pkg-config alone, against an install prefix:
+# cmake -DSOURCE= -DBINARY= -DPREFIX= -DCXX= -P
+find_program(PKG_CONFIG NAMES pkg-config pkgconf REQUIRED)
+file(GLOB_RECURSE pc_files ${PREFIX}/asioctx.pc)
+if(NOT pc_files)
+    message(FATAL_ERROR "consumer: no asioctx.pc under ${PREFIX}")
+endif()
+list(GET pc_files 0 pc_file)
+get_filename_component(pc_dir ${pc_file} DIRECTORY)
+set(ENV{PKG_CONFIG_PATH} ${pc_dir})
+execute_process(COMMAND ${PKG_CONFIG} --cflags --libs asioctx
+    OUTPUT_VARIABLE flags OUTPUT_STRIP_TRAILING_WHITESPACE RESULT_VARIABLE rc)
+if(rc)
+    message(FATAL_ERROR "consumer: pkg-config failed")
+endif()
+message(STATUS "consumer: pkg-config asioctx: ${flags}")
+separate_arguments(flags UNIX_COMMAND "${flags}")
+file(MAKE_DIRECTORY ${BINARY})
+include(${CMAKE_CURRENT_LIST_DIR}/consumer_step.cmake)
+consumer_step(build ${CXX} ${SOURCE} -o ${BINARY}/consumer ${flags})
+consumer_step(run ${BINARY}/consumer)
