@@ -5,7 +5,8 @@
 #   ./setup.sh demo    build and run the gateway demo (arguments go to it: --listen ...)
 #   ./setup.sh test    build and run every test: g++ (warnings as errors) with the
 #                      package consumers, ASan+UBSan, TSan (clang), libFuzzer, and b2
-#                      (diagnostics compiled out); then the release build of the benchmarks
+#                      (diagnostics compiled out); then the release build of the library
+#                      and the benchmarks
 #   ./setup.sh bench   build (release) and run the benchmarks (Google Benchmark, then wrk)
 #   ./setup.sh deps    only install the packages
 #
@@ -110,7 +111,7 @@ case "${1:-}" in
         echo "== b2"
         run_b2
         # What ./setup.sh bench builds: optimiser warnings appear only at -O3.
-        echo "== release (g++ -O3, warnings as errors): everything builds, benchmarks included"
+        echo "== release (g++ -O3, warnings as errors): the library and the benchmarks build"
         if build_preset release; then
             passed=$((passed + 1))
         else

@@ -1,6 +1,6 @@
 // Benchmarks of the context tree, each beside the nearest baseline in the same run:
 // std::stop_source / std::stop_callback, asio::cancellation_signal, asio::steady_timer.
-// Run: build/release/bench/asioctx_bench (see doc/benchmarks.md for the table).
+// Run: build/release/bench/asioctx_bench (see doc/design/benchmarks.md for the table).
 
 #include "alloc_counter.hpp"
 #include "stop_source_baseline.hpp"

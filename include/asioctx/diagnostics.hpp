@@ -108,7 +108,7 @@ public:
 
     /** A text report in the spirit of Go's `pprof` `debug=1` goroutine profile: a
         header line, then one line per site, largest first:
-        `3 @ cancel example/task09_leak.cpp:41 (start_worker) oldest 1.250s, done 0`.
+        `3 @ cancel example/leak_found_by_registry.cpp:41 (start_worker) oldest 1.250s, done 0`.
     */
     ASIOCTX_DECL std::string to_text() const;
 };

@@ -1,4 +1,4 @@
-// Task 16: a context that must be done by a wall-clock time ("by 17:00 UTC").
+// A context that must be done by a wall-clock time ("by 17:00 UTC").
 //
 // with_deadline_at takes a system_clock time point, turns it into a steady deadline
 // once, and otherwise behaves as with_deadline: a past time is born done with
@@ -52,6 +52,6 @@ int main()
         ok = ok && same && child.err() == asioctx::error::deadline_exceeded;
     }
 
-    std::cout << (ok ? "task 16: ok" : "task 16: FAILED") << "\n";
+    std::cout << (ok ? "wall_clock_deadline: ok" : "wall_clock_deadline: FAILED") << "\n";
     return ok ? 0 : 1;
 }

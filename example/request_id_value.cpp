@@ -1,4 +1,4 @@
-// Task 3: a request id carried through any number of derived contexts under a typed
+// A request id carried through any number of derived contexts under a typed
 // key that only this file can name.
 //
 // In Go the key must be an unexported type so other packages cannot collide with it.
@@ -49,6 +49,6 @@ int main()
     constexpr asioctx::key<std::string> impostor{"request_id"};
     std::cout << "impostor key finds: " << (ctx2.value(impostor) ? "a value" : "nothing") << "\n";
     bool ok = reqid::request_id(ctx3) == "abc" && reqid::request_id(ctx0).empty() && !ctx2.value(impostor);
-    std::cout << (ok ? "task 3: ok" : "task 3: FAILED") << "\n";
+    std::cout << (ok ? "request_id_value: ok" : "request_id_value: FAILED") << "\n";
     return ok ? 0 : 1;
 }

@@ -1,4 +1,4 @@
-// Task 5: an errgroup. Three downloads share the group's context; one fails after
+// An errgroup. Three downloads share the group's context; one fails after
 // 50 ms, the group's context is cancelled with that failure as the cause, and the two
 // slow downloads stop at once instead of running their full 200 ms.
 //
@@ -70,6 +70,6 @@ int main()
     bool ok = false;
     asio::co_spawn(ioc, fetch_all(root), [&](std::exception_ptr ep, bool r) { ok = !ep && r; });
     ioc.run();
-    std::cout << (ok ? "task 5: ok" : "task 5: FAILED") << "\n";
+    std::cout << (ok ? "errgroup: ok" : "errgroup: FAILED") << "\n";
     return ok ? 0 : 1;
 }

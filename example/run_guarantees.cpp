@@ -1,4 +1,4 @@
-// Task 11: structured concurrency in one call. asioctx::run(ctx, fns...) gives every
+// Structured concurrency in one call. asioctx::run(ctx, fns...) gives every
 // function the same derived context, cancels it on the first error, completes only
 // after every function has returned, and starts nothing if the context is already done.
 
@@ -70,6 +70,6 @@ int main()
     bool ok = false;
     asio::co_spawn(ioc, demo(root), [&](std::exception_ptr ep, bool r) { ok = !ep && r; });
     ioc.run();
-    std::cout << (ok ? "task 11: ok" : "task 11: FAILED") << "\n";
+    std::cout << (ok ? "run_guarantees: ok" : "run_guarantees: FAILED") << "\n";
     return ok ? 0 : 1;
 }

@@ -1,4 +1,4 @@
-// Task 7: a fire-and-forget send that outlives its request.
+// A fire-and-forget send that outlives its request.
 //
 // log_after_request ships a line to a slow sink (200 ms) after the handler has returned.
 // The send derives from without_cancel(request): it keeps the request's values (its id)
@@ -80,6 +80,6 @@ int main()
     ioc.run();
 
     bool ok = shipped == 1 && dropped == 1;
-    std::cout << (ok ? "task 7: ok" : "task 7: FAILED") << "\n";
+    std::cout << (ok ? "detached_send: ok" : "detached_send: FAILED") << "\n";
     return ok ? 0 : 1;
 }

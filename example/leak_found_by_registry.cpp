@@ -1,4 +1,4 @@
-// Task 9: a leak of contexts that are never cancelled, counted with the live-context
+// A leak of contexts that are never cancelled, counted with the live-context
 // registry, then fixed.
 //
 // In Go the leak is a discarded cancel func: `ctx, _ := context.WithCancel(parent)`.
@@ -67,7 +67,7 @@ int main()
 {
     if(!asioctx::diagnostics_compiled_in)
     {
-        std::cout << "diagnostics compiled out: nothing to count\ntask 9: ok\n";
+        std::cout << "diagnostics compiled out: nothing to count\nleak_found_by_registry: ok\n";
         return 0;
     }
     asioctx::set_tracking(asioctx::tracking::sites);
@@ -103,6 +103,6 @@ int main()
     std::cout << "leaky after clearing the container: " << after_clear << " left\n";
 
     bool const ok = leaked == 100 && after_fix == 0 && finished == 200 && after_clear == 0;
-    std::cout << (ok ? "task 9: ok\n" : "task 9: FAILED\n");
+    std::cout << (ok ? "leak_found_by_registry: ok\n" : "leak_found_by_registry: FAILED\n");
     return ok ? 0 : 1;
 }

@@ -1,4 +1,4 @@
-// Task 1: a function that respects the context.
+// A function that respects the context.
 //
 // process_items handles one item at a time, 50 ms each, checking the context before the
 // work and making the work itself cancellable (async_sleep ends the moment the context
@@ -75,6 +75,6 @@ int main()
     std::cout << "error: " << result.message() << " (is canceled: " << (result == asioctx::error::canceled) << ")\n";
     std::cout << "returned " << lag.count() << " ms after the cancel\n";
     bool ok = processed == 2 && result == asioctx::error::canceled && lag < 30ms;
-    std::cout << (ok ? "task 1: ok" : "task 1: FAILED") << "\n";
+    std::cout << (ok ? "cancellable_loop: ok" : "cancellable_loop: FAILED") << "\n";
     return ok ? 0 : 1;
 }

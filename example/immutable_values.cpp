@@ -1,4 +1,4 @@
-// Task 17: why context values must not carry mutable state, and what to do instead.
+// Why context values must not carry mutable state, and what to do instead.
 //
 // In Go, storing *Counter in a context lets any goroutine do Hits++ unsynchronised.
 // In asioctx the unsafe version does not compile: value() returns a pointer to const,
@@ -69,6 +69,6 @@ int main()
     std::cout << "safe counter after 8 x 1000 increments: " << counter->load() << "\n";
     ok = ok && counter->load() == 8000;
 
-    std::cout << (ok ? "task 17: ok" : "task 17: FAILED") << "\n";
+    std::cout << (ok ? "immutable_values: ok" : "immutable_values: FAILED") << "\n";
     return ok ? 0 : 1;
 }

@@ -1,4 +1,4 @@
-// Task 6: three sources of cancellation, each with its own cause.
+// Three sources of cancellation, each with its own cause.
 //
 // A worker stops when its parent is cancelled, when the user presses quit, or when its
 // own deadline passes. err() says only canceled or deadline_exceeded; cause() says
@@ -110,6 +110,6 @@ int main()
                                                                     : worker::stop_reason::timed_out;
         ok = ok && cause == worker::make(expected);
     }
-    std::cout << (ok ? "task 6: ok" : "task 6: FAILED") << "\n";
+    std::cout << (ok ? "cancel_causes: ok" : "cancel_causes: FAILED") << "\n";
     return ok ? 0 : 1;
 }

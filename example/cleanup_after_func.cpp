@@ -1,4 +1,4 @@
-// Task 8: after_func schedules cleanup when a context ends.
+// after_func schedules cleanup when a context ends.
 //
 // open_temp_dir creates a directory and registers its removal with after_func. It is
 // removed when the context ends by timeout, cancel or parent; kept when the caller
@@ -96,6 +96,6 @@ int main()
         ok &= exists_before_run && report("already done", dir, true);
     }
 
-    std::cout << (ok ? "task 8: ok" : "task 8: FAILED") << "\n";
+    std::cout << (ok ? "cleanup_after_func: ok" : "cleanup_after_func: FAILED") << "\n";
     return ok ? 0 : 1;
 }

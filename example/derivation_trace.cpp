@@ -1,4 +1,4 @@
-// Task 20: where did this deadline come from? Three middleware layers each derive the
+// Where did this deadline come from? Three middleware layers each derive the
 // request's context; the handler prints the whole derivation, newest first, with the
 // site, kind and time of every link, and (with tracking::stacks) the call stack that
 // derived it.
@@ -72,7 +72,7 @@ int main()
     auto const level = asioctx::set_tracking(asioctx::tracking::stacks);
     if(level == asioctx::tracking::off)
     {
-        std::cout << "diagnostics compiled out: no trace\ntask 20: ok\n";
+        std::cout << "diagnostics compiled out: no trace\nderivation_trace: ok\n";
         return 0;
     }
     std::cout << "tracking: " << (level == asioctx::tracking::stacks ? "stacks" : "sites (no Boost.Stacktrace)")
@@ -93,9 +93,9 @@ int main()
         at("#0 value") < at("#1 deadline (in ") && at("#1 deadline") < at("#2 value (\"user\") derived ") &&
         at("#2 value") < at("#3 value (\"asioctx.executor\") derived ") && at("#3 value") < at("#4 background");
     std::size_t sites = 0;
-    for(auto p = trace.find("task20_trace.cpp:"); p != std::string::npos; p = trace.find("task20_trace.cpp:", p + 1))
+    for(auto p = trace.find("derivation_trace.cpp:"); p != std::string::npos; p = trace.find("derivation_trace.cpp:", p + 1))
         ++sites;
     ok = ok && sites >= 4;
-    std::cout << (ok ? "task 20: ok\n" : "task 20: FAILED\n");
+    std::cout << (ok ? "derivation_trace: ok\n" : "derivation_trace: FAILED\n");
     return ok ? 0 : 1;
 }

@@ -1,4 +1,4 @@
-// Task 14: a long-running service under a steady load; a context leak found with the
+// A long-running service under a steady load; a context leak found with the
 // /debug/contexts endpoint, pointed to by its source line, fixed, and the fix held to
 // a bound by a soak.
 //
@@ -7,7 +7,7 @@
 // never cleared: Go's forgotten `defer cancel()`, forced past asioctx's RAII handles.
 // Every leaked timeout also keeps its request's context chain alive.
 //
-//   task14_soak [SECONDS]   seconds of load per phase (default 1.5; 300 for Go's 5-minute soak)
+//   soak_with_debug_contexts [SECONDS]   seconds of load per phase (default 1.5; 300 for Go's 5-minute soak)
 
 #include <asioctx.hpp>
 #include <asioctx/http/client.hpp>
@@ -82,7 +82,7 @@ asio::awaitable<void> load(ahttp::client& client, asioctx::context root, std::st
         // Sites come largest first; the request contexts the leak keeps alive (derived
         // in the library) come as many times, so look for the first line in this file.
         auto const& body = res.body();
-        if(auto at = body.find("task14_soak.cpp"); at != std::string::npos)
+        if(auto at = body.find("soak_with_debug_contexts.cpp"); at != std::string::npos)
         {
             auto first = body.rfind('\n', at) + 1;
             out.top_site = body.substr(first, body.find('\n', at) - first);
@@ -126,7 +126,7 @@ int main(int argc, char** argv)
 {
     if(!asioctx::diagnostics_compiled_in)
     {
-        std::cout << "diagnostics compiled out: nothing to sample\ntask 14: ok\n";
+        std::cout << "diagnostics compiled out: nothing to sample\nsoak_with_debug_contexts: ok\n";
         return 0;
     }
     auto const seconds = argc > 1 ? std::atof(argv[1]) : 1.5;
@@ -137,7 +137,7 @@ int main(int argc, char** argv)
     auto fixed = run_phase(false, duration);
     if(leak.samples.size() < 2 || fixed.samples.size() < 2)
     {
-        std::cout << "too few samples\ntask 14: FAILED\n";
+        std::cout << "too few samples\nsoak_with_debug_contexts: FAILED\n";
         return 1;
     }
     auto const grew = static_cast<long>(leak.samples.back()) - static_cast<long>(leak.samples.front());
@@ -150,9 +150,9 @@ int main(int argc, char** argv)
     std::cout << "fixed: " << fixed.requests << " requests, live contexts stayed within " << *lo << ".." << *hi
               << " after warm-up (bound " << bound << ")\n";
 
-    bool const found = leak.top_site.find("task14_soak.cpp") != std::string::npos &&
+    bool const found = leak.top_site.find("soak_with_debug_contexts.cpp") != std::string::npos &&
         leak.top_site.find("handle_work") != std::string::npos;
     bool const ok = grew > 100 && found && *hi - *lo <= bound && fixed.requests > 100;
-    std::cout << (ok ? "task 14: ok\n" : "task 14: FAILED\n");
+    std::cout << (ok ? "soak_with_debug_contexts: ok\n" : "soak_with_debug_contexts: FAILED\n");
     return ok ? 0 : 1;
 }

@@ -1,4 +1,4 @@
-// Task 13 over HTTP: an edge, a middle and a backend service, three servers on loopback
+// An edge, a middle and a backend service, three servers on loopback
 // in one process, each calling the next through asioctx's fetch client.
 //
 // - The request id the client sends appears in every log line of all three services.
@@ -175,6 +175,6 @@ int main()
     std::cout << "trip-1 id in every line: " << ids_everywhere << ", budget shrinking hop by hop: " << shrinking
               << "\ntrip-2 backend work cancelled by the client leaving the edge: " << backend_cancelled << "\n";
     ok = ok && ids_everywhere && shrinking && backend_cancelled;
-    std::cout << (ok ? "task 13 over http: ok\n" : "task 13 over http: FAILED\n");
+    std::cout << (ok ? "deadline_over_three_hops: ok\n" : "deadline_over_three_hops: FAILED\n");
     return ok ? 0 : 1;
 }

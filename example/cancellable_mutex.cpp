@@ -1,4 +1,4 @@
-// Task 15: a mutex whose Lock takes a context. Four behaviours: lock a free mutex; a
+// A mutex whose Lock takes a context. Four behaviours: lock a free mutex; a
 // second lock waits for the unlock; a second lock with a 50 ms timeout gives up with
 // deadline_exceeded without holding the mutex; unlocking an unlocked mutex is a clear
 // error. Then 1000 coroutines compete, each allowed 5 ms.
@@ -76,6 +76,6 @@ int main()
     std::cout << "1000 coroutines: acquired + deadline_exceeded = " << acquired + timed_out
               << ", overlaps: " << overlaps << ", left locked: " << m.is_locked() << "\n";
     ok = ok && acquired + timed_out == 1000 && overlaps == 0 && !m.is_locked() && m.waiting() == 0;
-    std::cout << (ok ? "task 15: ok" : "task 15: FAILED") << "\n";
+    std::cout << (ok ? "cancellable_mutex: ok" : "cancellable_mutex: FAILED") << "\n";
     return ok ? 0 : 1;
 }
