@@ -81,10 +81,8 @@ void release(node* n) noexcept
     while(n && n->refs_.fetch_sub(1, std::memory_order_acq_rel) == 1)
     {
         auto parent = n->parent_;
-#if ASIOCTX_DIAGNOSTICS_COMPILED_IN
         if(n->diag_) [[unlikely]]
             untrack_node(n);
-#endif
         delete n;
         n = parent;
     }

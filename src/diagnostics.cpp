@@ -119,9 +119,9 @@ std::string describe(node const* n, steady::time_point now)
 
 } // namespace
 
-#if ASIOCTX_DIAGNOSTICS_COMPILED_IN
-
 constinit std::atomic<std::uint8_t> tracking_level{0};
+
+#if ASIOCTX_DIAGNOSTICS_COMPILED_IN
 
 class diag_record
 {
@@ -241,9 +241,18 @@ void untrack_node(node* n) noexcept
     delete r; // the node goes next
 }
 
+#else
+
+// Compiled out: the switch never leaves off, so nothing is ever recorded; these exist so
+// that code compiled with another setting links and behaves the same.
+void track_node(node*, source_location const&) noexcept {}
+void untrack_node(node*) noexcept {}
+
 #endif
 
 } // namespace detail
+
+extern bool const diagnostics_compiled_in = ASIOCTX_DIAGNOSTICS_COMPILED_IN != 0;
 
 namespace {
 

@@ -19,15 +19,15 @@
 
 namespace asioctx {
 
-/** True when the live-context registry is compiled in (the default).
+/** True when the library was built with the live-context registry (the default).
 
-    Define `ASIOCTX_NO_DIAGNOSTICS` for the library and everything that uses it
-    (CMake: `-DASIOCTX_DIAGNOSTICS=OFF`, which makes it a public definition) to remove
-    it: nodes lose their registry pointer, derivations lose their check, and the
-    functions below report that nothing is tracked. The two builds differ in layout,
-    so the library and its users must agree.
+    Building the library with `ASIOCTX_NO_DIAGNOSTICS` (CMake: `-DASIOCTX_DIAGNOSTICS=OFF`)
+    leaves the registry out: tracking stays off, and the functions below report that
+    nothing is tracked. It changes nothing in the headers: node layout and every
+    signature are the same either way, so code compiled with either setting links with
+    a library built with either.
 */
-inline constexpr bool diagnostics_compiled_in = ASIOCTX_DIAGNOSTICS_COMPILED_IN != 0;
+ASIOCTX_DECL extern bool const diagnostics_compiled_in;
 
 /// What the registry records for each context derived while it is on.
 enum class tracking : std::uint8_t

@@ -42,9 +42,7 @@ enum : std::uint8_t
     state_deadline = static_cast<std::uint8_t>(error::deadline_exceeded),
 };
 
-#if ASIOCTX_DIAGNOSTICS_COMPILED_IN
 class diag_record; // src/diagnostics.cpp: what the registry knows of one live node
-#endif
 
 // Every derived context is one node, reference counted, pointing to its parent.
 // Nodes are immutable after construction except for the cancellation fields, which
@@ -71,13 +69,11 @@ public:
     std::atomic<std::uint8_t> state_{state_live};
     std::atomic<std::uint8_t> lock_{0};
     node* const parent_; // owning reference; nullptr is background()
-#if ASIOCTX_DIAGNOSTICS_COMPILED_IN
     diag_record* diag_ = nullptr; // set once, before the node is shared, when tracked
-#endif
 };
 
-#if ASIOCTX_DIAGNOSTICS_COMPILED_IN
-// The registry's switch (an asioctx::tracking value): read once per derivation.
+// The registry's switch (an asioctx::tracking value): read once per derivation. It stays
+// off in a library built without the registry (ASIOCTX_NO_DIAGNOSTICS).
 ASIOCTX_DECL extern std::atomic<std::uint8_t> tracking_level;
 
 // Records a new node in the registry; never throws (a record that cannot be
@@ -86,15 +82,12 @@ ASIOCTX_DECL void track_node(node* n, source_location const& site) noexcept;
 
 // Removes a tracked node's record; called as its last reference goes.
 ASIOCTX_DECL void untrack_node(node* n) noexcept;
-#endif
 
 // Called by every derivation, after constructing the node and before sharing it.
-inline void note_derived([[maybe_unused]] node* n ASIOCTX_SITE_PARAM) noexcept
+inline void note_derived(node* n, source_location const& site) noexcept
 {
-#if ASIOCTX_DIAGNOSTICS_COMPILED_IN
     if(tracking_level.load(std::memory_order_relaxed) != 0) [[unlikely]]
         track_node(n, site);
-#endif
 }
 
 // Drops one reference; frees the node and, iteratively, every ancestor that it was

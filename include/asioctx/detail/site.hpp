@@ -76,17 +76,18 @@ private:
 
 } // namespace asioctx
 
-// The derivation site travels to the compiled library only when diagnostics are
-// compiled in (ASIOCTX_NO_DIAGNOSTICS undefined): compiled out, the public functions
-// still accept a site, and drop it before any call leaves the header.
-#ifndef ASIOCTX_NO_DIAGNOSTICS
-#define ASIOCTX_DIAGNOSTICS_COMPILED_IN 1
+// Every derivation passes its site to the compiled library, whatever the build: a program
+// compiled with a different ASIOCTX_NO_DIAGNOSTICS setting from the library sees the same
+// signatures and the same node layout.
 #define ASIOCTX_SITE_PARAM , ::asioctx::source_location const& site
 #define ASIOCTX_SITE_ARG(s) , s
+
+// Whether the library's own sources compile the registry in. Used by src/ only: headers
+// never depend on it, so it cannot split a program's definitions.
+#ifndef ASIOCTX_NO_DIAGNOSTICS
+#define ASIOCTX_DIAGNOSTICS_COMPILED_IN 1
 #else
 #define ASIOCTX_DIAGNOSTICS_COMPILED_IN 0
-#define ASIOCTX_SITE_PARAM
-#define ASIOCTX_SITE_ARG(s)
 #endif
 
 #endif
