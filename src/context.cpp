@@ -3,10 +3,15 @@
 //
 // Distributed under the Boost Software License, Version 1.0.
 //
-// The cancellation tree. Lock order is always parent before child; a cancel holds
-// the locks of the path from the cancelled node down to the node it is visiting, so a
-// child can never be freed while its parent still reaches it, and registrations are
-// fired only after every lock is released.
+// The cancellation tree. Invariants:
+// - Lock order is always parent before child. A cancel holds the locks of the path from
+//   the cancelled node down to the node it is visiting, so a child can never be freed
+//   while its parent still reaches it.
+// - Under a node lock nothing but node locks is taken, nothing allocated, nothing posted:
+//   registrations are fired, and done deadline nodes leave their queues, only after
+//   every lock is released.
+// - A node's state goes from live to done once, under its lock, with its cause written
+//   before the release store.
 
 #include <asioctx/cancel.hpp>
 #include <asioctx/context.hpp>
@@ -51,9 +56,11 @@ void unlink_from_parent(cancel_node* n) noexcept
     unlock(p);
 }
 
-// Marks a locked, live node done and moves its registrations to `fire`.
+// Marks a locked, live node done and moves its registrations to `fire`; a deadline node
+// that may be in its queue goes on `leaving`, with a reference, to leave the queue once
+// every lock is released (the queue's mutex is never taken under a node lock).
 void mark(cancel_node* n, std::uint8_t state, boost::system::error_code const& cause,
-    registration*& fire) noexcept
+    registration*& fire, deadline_node*& leaving) noexcept
 {
     n->cause_ = cause;
     n->state_.store(state, std::memory_order_release);
@@ -70,7 +77,11 @@ void mark(cancel_node* n, std::uint8_t state, boost::system::error_code const& c
     {
         auto d = static_cast<deadline_node*>(n);
         if(d->queue_)
-            d->queue_->remove(d);
+        {
+            d->add_ref();
+            d->leaving_next_ = leaving;
+            leaving = d;
+        }
     }
 }
 
@@ -131,9 +142,10 @@ boost::system::error_code make_state_error(std::uint8_t state) noexcept
 
 // Marks `n` and its live descendants done and unlinks them, depth-first without
 // recursion: `cur` and every node between it and `n` stay locked, so no visited node
-// can be freed under us. Returns the registrations to fire.
+// can be freed under us. Returns the registrations to fire; `leaving` gets the deadline
+// nodes to take out of their queues.
 static registration* cancel_subtree(cancel_node* n, std::uint8_t state,
-    boost::system::error_code const& cause) noexcept
+    boost::system::error_code const& cause, deadline_node*& leaving) noexcept
 {
     registration* fire = nullptr;
     // Taken even when `n` is already done: a cancel in progress on another thread
@@ -145,7 +157,7 @@ static registration* cancel_subtree(cancel_node* n, std::uint8_t state,
         unlock(n);
         return nullptr;
     }
-    mark(n, state, cause, fire);
+    mark(n, state, cause, fire, leaving);
     cancel_node* cur = n;
     for(;;)
     {
@@ -162,7 +174,7 @@ static registration* cancel_subtree(cancel_node* n, std::uint8_t state,
                 unlock(c); // its own cancel finished its subtree under this lock
                 continue;
             }
-            mark(c, state, cause, fire);
+            mark(c, state, cause, fire, leaving);
             cur = c;
             continue;
         }
@@ -181,8 +193,19 @@ void cancel(cancel_node* n, std::uint8_t state, boost::system::error_code cause,
 {
     if(!cause)
         cause = make_state_error(state);
-    auto fire = cancel_subtree(n, state, cause);
-    // Outside every lock. Every node of the subtree took this error and cause.
+    deadline_node* leaving = nullptr;
+    auto fire = cancel_subtree(n, state, cause, leaving);
+    // Outside every lock. Done deadline nodes leave their queues (queue_ no longer
+    // changes once a node is done).
+    while(leaving)
+    {
+        auto d = leaving;
+        leaving = d->leaving_next_;
+        d->leaving_next_ = nullptr;
+        d->queue_->remove(d);
+        release(d);
+    }
+    // Every node of the subtree took this error and cause.
     auto const err = make_state_error(state);
     while(fire)
     {

@@ -321,7 +321,8 @@ void deadline_queue::on_timer(std::uint64_t generation, boost::system::error_cod
         {
             auto n = heap_.front();
             heap_erase(0);
-            // Still queued means still live, so its cancel handle still owns it.
+            // Still queued means still owned: by its cancel handle, by the cancel walk
+            // that will take it out, or by the derivation putting it in.
             n->add_ref();
             n->expired_next_ = expired;
             expired = n;
@@ -386,16 +387,27 @@ cancellable derive_deadline(boost::asio::any_io_executor const* ex, context cons
     bool queued = false;
     for(;;)
     {
+        // Under the node's lock only the choice of queue: a cancel from here on takes the
+        // node out of this queue. The insertion (the queue's mutex, perhaps arming its
+        // timer) comes after the unlock.
         lock(n);
-        if(n->state_.load(std::memory_order_relaxed) == state_live)
-        {
+        bool const live = n->state_.load(std::memory_order_relaxed) == state_live;
+        if(live)
             n->queue_ = *queue;
-            queued = n->queue_->insert(n, *ex);
-            if(!queued)
-                n->queue_.reset();
-        }
         unlock(n);
-        if(queued || !recent || n->state_.load(std::memory_order_acquire) != state_live)
+        if(!live)
+            break;
+        queued = (*queue)->insert(n, *ex);
+        if(queued)
+        {
+            // A cancel between the unlock and the insertion found nothing to remove. Its
+            // state store came before its removal took the queue's mutex, which came
+            // before the insertion took it: this load sees it.
+            if(n->state_.load(std::memory_order_acquire) != state_live)
+                (*queue)->remove(n);
+            break;
+        }
+        if(!recent)
             break;
         // Perhaps the queue of a context since destroyed: ask the registry, once.
         recent = false;

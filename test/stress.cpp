@@ -215,6 +215,39 @@ BOOST_AUTO_TEST_CASE(deadlines_race_cancel_from_other_threads)
     BOOST_TEST(asioctx::detail::queue_for(ioc.get_executor())->size() == 0u);
 }
 
+// Deadlines derived while another thread cancels their parent: the cancel may reach a
+// new deadline node after it is linked and before it is in its queue (which it enters
+// outside the node's lock). Whatever the interleaving, every child ends done and the
+// queue ends empty: no done node is left in it.
+BOOST_AUTO_TEST_CASE(deriving_deadlines_races_the_parents_cancel)
+{
+    io_runners io;
+    auto& ioc = io.ioc;
+    long not_done = 0;
+    for(int round = 0; round < rounds; ++round)
+    {
+        auto parent = asioctx::with_cancel(asioctx::background());
+        std::vector<asioctx::cancellable> children;
+        children.reserve(64);
+        std::atomic<bool> go{false};
+        std::jthread canceller([&] {
+            while(!go.load(std::memory_order_acquire))
+                ;
+            std::this_thread::sleep_for(std::chrono::microseconds(round % 50));
+            parent.cancel();
+        });
+        go.store(true, std::memory_order_release);
+        for(int i = 0; i < 64; ++i)
+            children.push_back(asioctx::with_timeout(ioc.get_executor(), parent.ctx, 1h));
+        canceller.join();
+        for(auto const& c : children)
+            not_done += !c.ctx.done();
+        BOOST_TEST(asioctx::detail::queue_for(ioc.get_executor())->size() == 0u);
+    }
+    BOOST_TEST(not_done == 0);
+    io.join();
+}
+
 // Bound timer waits and socket reads in flight on a two-thread io_context (each on its
 // strand), cancelled from other threads at random moments: every operation completes
 // exactly once, with success or the context's error, and nothing stays registered.

@@ -100,8 +100,11 @@ inline void add_ref(node* n) noexcept
         n->add_ref();
 }
 
-// A small spin lock in one byte: critical sections here are a handful of pointer
-// updates, and the fan-out nodes must stay small.
+// A small spin lock in one byte, so that fan-out nodes stay small. Nothing but node locks
+// is taken, nothing is allocated and nothing is posted while one is held: critical
+// sections are pointer updates and reference counts. A deadline node enters its queue
+// after its lock is released (derive_deadline), and leaves it after the cancel walk has
+// released every lock (cancel()).
 inline void lock(node* n) noexcept
 {
     for(unsigned spins = 0;; ++spins)
@@ -195,9 +198,12 @@ public:
 
     steady_time const deadline_;
     boost::system::error_code deadline_cause_;
+    // The queue this node is (or is about to be) in: written only under the node's lock
+    // while it is live, so never after a cancel marked it.
     std::shared_ptr<deadline_queue> queue_;
     std::size_t heap_index_ = static_cast<std::size_t>(-1); // guarded by the queue
     deadline_node* expired_next_ = nullptr;                // guarded by the queue
+    deadline_node* leaving_next_ = nullptr; // owned by the cancel walk that marked the node
 };
 
 // What every key<T> is: its address is its identity, its name is for diagnostics.
