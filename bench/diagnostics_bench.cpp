@@ -3,8 +3,8 @@
 // copy compiled with ASIOCTX_NO_DIAGNOSTICS (compiled_out). One program cannot hold
 // both layouts, so bench/diagnostics_bench.sh runs the two binaries alternately and
 // prints the ratios. std::stop_source is the baseline in both.
-#include <asioctx/cancel.hpp>
-#include <asioctx/diagnostics.hpp>
+#include <asioctx/core/cancel.hpp>
+#include <asioctx/diagnostics/registry.hpp>
 
 #include <benchmark/benchmark.h>
 

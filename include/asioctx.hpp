@@ -3,26 +3,14 @@
 //
 // Distributed under the Boost Software License, Version 1.0.
 //
+// Every layer but HTTP (<asioctx/http/...>, a library of its own).
 
 #ifndef ASIOCTX_HPP
 #define ASIOCTX_HPP
 
-#include <asioctx/after_func.hpp>
-#include <asioctx/bind.hpp>
-#include <asioctx/bound_stream.hpp>
-#include <asioctx/cancel.hpp>
-#include <asioctx/context.hpp>
-#include <asioctx/coroutine.hpp>
-#include <asioctx/deadline.hpp>
+#include <asioctx/core.hpp>
+#include <asioctx/asio.hpp>
+#include <asioctx/sync.hpp>
 #include <asioctx/diagnostics.hpp>
-#include <asioctx/error.hpp>
-#include <asioctx/executor.hpp>
-#include <asioctx/group.hpp>
-#include <asioctx/mutex.hpp>
-#include <asioctx/run.hpp>
-#include <asioctx/semaphore.hpp>
-#include <asioctx/sleep.hpp>
-#include <asioctx/value.hpp>
-#include <asioctx/without_cancel.hpp>
 
 #endif

@@ -1,7 +1,7 @@
 # Compiles each public header alone (syntax only): every header includes what it uses.
 # cmake -DINCLUDE_DIR= -DCXX= -DWORK= -P
 file(GLOB headers RELATIVE ${INCLUDE_DIR}
-    ${INCLUDE_DIR}/asioctx.hpp ${INCLUDE_DIR}/asioctx/*.hpp ${INCLUDE_DIR}/asioctx/http/*.hpp)
+    ${INCLUDE_DIR}/asioctx.hpp ${INCLUDE_DIR}/asioctx/*.hpp ${INCLUDE_DIR}/asioctx/*/*.hpp)
 file(MAKE_DIRECTORY ${WORK})
 set(failed "")
 foreach(h IN LISTS headers)

@@ -2,7 +2,7 @@
 // handle destruction and deadlines, from several threads. Meant to run clean under
 // ThreadSanitizer; every check also holds without it.
 #include <asioctx.hpp>
-#include <asioctx/detail/deadline_queue.hpp>
+#include <asioctx/asio/detail/context_service.hpp>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -212,7 +212,7 @@ BOOST_AUTO_TEST_CASE(deadlines_race_cancel_from_other_threads)
         t.join();
     io.join();
     BOOST_TEST(fired.load() + cancelled.load() == long(threads) * rounds * 20);
-    BOOST_TEST(asioctx::detail::queue_for(ioc.get_executor())->size() == 0u);
+    BOOST_TEST(asioctx::detail::service_for(ioc.get_executor()).deadlines()->size() == 0u);
 }
 
 // Deadlines derived while another thread cancels their parent: the cancel may reach a
@@ -242,7 +242,7 @@ BOOST_AUTO_TEST_CASE(deriving_deadlines_races_the_parents_cancel)
         canceller.join();
         for(auto const& c : children)
             not_done += !c.ctx.done();
-        BOOST_TEST(asioctx::detail::queue_for(ioc.get_executor())->size() == 0u);
+        BOOST_TEST(asioctx::detail::service_for(ioc.get_executor()).deadlines()->size() == 0u);
     }
     BOOST_TEST(not_done == 0);
     io.join();

@@ -3,8 +3,8 @@
 #ifndef ASIOCTX_TEST_SUPPORT_HPP
 #define ASIOCTX_TEST_SUPPORT_HPP
 
-#include <asioctx/context.hpp>
-#include <asioctx/executor.hpp>
+#include <asioctx/core/context.hpp>
+#include <asioctx/asio/executor.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/system/error_code.hpp>

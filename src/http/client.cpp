@@ -4,13 +4,15 @@
 // Distributed under the Boost Software License, Version 1.0.
 //
 // The fetch client: every step bound to the fetch's context, connections pooled per
-// origin. An exchange on a pooled connection runs as two callbacks; everything else
-// (opening a connection, redirects, the retry) as one coroutine per fetch.
+// origin. One exchange (write the request, read the response) is one composed operation,
+// async_exchange. A fetch on a pooled connection runs it with a callback; everything else
+// (opening a connection, redirects, the retry) runs it from one coroutine per fetch.
 
-#include <asioctx/bind.hpp>
-#include <asioctx/bound_stream.hpp>
-#include <asioctx/cancel.hpp>
-#include <asioctx/executor.hpp>
+#include <asioctx/asio/async_wait.hpp>
+#include <asioctx/asio/bind.hpp>
+#include <asioctx/asio/bound_stream.hpp>
+#include <asioctx/core/cancel.hpp>
+#include <asioctx/asio/executor.hpp>
 #include <asioctx/http/budget.hpp>
 #include <asioctx/http/client.hpp>
 #include <asioctx/http/error.hpp>
@@ -19,6 +21,7 @@
 #include <asioctx/http/traceparent.hpp>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/compose.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/dispatch.hpp>
@@ -48,6 +51,7 @@
 #include <optional>
 #include <tuple>
 #include <unordered_map>
+#include <variant>
 #include <vector>
 
 namespace asioctx::http {
@@ -374,7 +378,7 @@ asio::awaitable<std::pair<error_code, tcp::resolver::results_type>> resolve(
     }
     // Ends with the lookup, or early with the fetch's context: then the lookup's result,
     // whenever it comes, is dropped with `l`.
-    co_await l->finished.ctx.async_wait(asioctx::bind(ctx, asio::as_tuple(asio::use_awaitable)));
+    co_await asioctx::async_wait(l->finished.ctx, asioctx::bind(ctx, asio::as_tuple(asio::use_awaitable)));
     if(ctx.done())
         co_return std::pair{ctx.err(), tcp::resolver::results_type()};
     std::lock_guard<std::mutex> g(l->mutex);
@@ -476,46 +480,128 @@ bool reusable(context const& ctx, bhttp::request<bhttp::string_body> const& msg,
     return !ctx.done() && res.keep_alive() && msg.keep_alive() && !res.need_eof() && c.buffer.size() == 0;
 }
 
-// What one exchange on a connection ended with.
-struct exchange_result
+// One exchange on a connection: writes the request, reads its final response (1xx
+// responses skipped). Every read and write is bound to the fetch's context at the
+// stream: once it is done the exchange ends within one read or write, whatever the
+// server sends. Its owner (a coroutine frame, a pooled fetch) keeps it in place until
+// async_exchange completes: Beast's operations hold references into it.
+struct exchange
 {
+    using plain_stream = bound_stream<tcp::socket>;
+    using secure_stream = bound_stream<ssl::stream<tcp::socket>>;
+
+    exchange(context const& ctx, connection& conn, bhttp::request<bhttp::string_body>& request,
+        client_options const& opts)
+        : c(conn)
+        , msg(request)
+        , options(opts)
+        , stream(conn.secure ? std::variant<plain_stream, secure_stream>(secure_stream(ctx, *conn.secure))
+                             : std::variant<plain_stream, secure_stream>(plain_stream(ctx, *conn.plain)))
+    {
+    }
+
+    connection& c;
+    bhttp::request<bhttp::string_body>& msg;
+    client_options const& options;
+    std::variant<plain_stream, secure_stream> stream;
+    std::optional<bhttp::response_parser<bhttp::string_body>> parser;
+    fetch_response res;        // the final response, once read
     error_code write_error;
     error_code read_error;
-    bool got_some = false; // response bytes arrived
+    bool got_some = false;     // response bytes arrived
+    int interim = 0;           // 1xx responses skipped so far
 };
 
-// Writes the request and reads its final response into `res` on `stream` (1xx responses
-// skipped). Every read and write is bound to the context at the stream: once it is done
-// the exchange ends within one read or write, whatever the server sends.
-template<class Stream>
-asio::awaitable<exchange_result> talk(Stream& stream, context const& ctx, beast::flat_buffer& buffer,
-    bhttp::request<bhttp::string_body>& msg, client_options const& options, fetch_response& res)
+struct exchange_op
 {
-    exchange_result out;
-    auto bound = bind_stream(ctx, stream);
-    auto token = asio::as_tuple(asio::use_awaitable);
-    std::tie(out.write_error, std::ignore) = co_await bhttp::async_write(bound, msg, token);
-    if(out.write_error)
-        co_return out;
-    for(int interim = 0;; ++interim)
+    exchange& x;
+    enum class step : std::uint8_t
     {
-        bhttp::response_parser<bhttp::string_body> parser;
-        limit(parser, options, msg.method());
-        std::tie(out.read_error, std::ignore) = co_await bhttp::async_read(bound, buffer, parser, token);
-        out.got_some = out.got_some || parser.got_some();
-        if(out.read_error)
-            co_return out;
-        if(!is_interim(parser))
+        write,
+        written,
+        read,
+    } next = step::write;
+
+    template<class Self>
+    void operator()(Self& self, error_code ec = {}, std::size_t = 0)
+    {
+        switch(next)
         {
-            res = parser.release();
-            co_return out;
-        }
-        if(interim == max_interim_responses)
-        {
-            out.read_error = fail(error::too_many_interim_responses);
-            co_return out;
+        case step::write:
+            next = step::written;
+            std::visit([&](auto& s) { bhttp::async_write(s, x.msg, std::move(self)); }, x.stream);
+            return;
+        case step::written:
+            if(ec)
+            {
+                x.write_error = ec;
+                return self.complete();
+            }
+            return read(self);
+        case step::read:
+            x.got_some = x.got_some || x.parser->got_some();
+            if(ec)
+            {
+                x.read_error = ec;
+                return self.complete();
+            }
+            if(!is_interim(*x.parser))
+            {
+                x.res = x.parser->release();
+                return self.complete();
+            }
+            if(x.interim++ == max_interim_responses)
+            {
+                x.read_error = fail(error::too_many_interim_responses);
+                return self.complete();
+            }
+            return read(self);
         }
     }
+
+    template<class Self>
+    void read(Self& self)
+    {
+        next = step::read;
+        x.parser.emplace();
+        limit(*x.parser, x.options, x.msg.method());
+        std::visit([&](auto& s) { bhttp::async_read(s, x.c.buffer, *x.parser, std::move(self)); }, x.stream);
+    }
+};
+
+// Runs `x`. Signature: void(); the outcome is in `x`. Never completes inside this call.
+template<class Token>
+auto async_exchange(exchange& x, Token&& token)
+{
+    return asio::async_compose<Token, void()>(exchange_op{x}, token, x.c.socket());
+}
+
+// What the fetch makes of an exchange on `c` that has completed. Returns true when it
+// should be tried once more, on a new connection: a kept-alive connection (`reused`)
+// that the server closed while it idled. Otherwise `out` is the fetch's outcome, and `c`
+// goes back to the pool if it can serve another request.
+bool conclude(client::state& st, context const& ctx, exchange& x, std::unique_ptr<connection>& c, bool reused,
+    fetch_outcome& out)
+{
+    if(x.write_error)
+    {
+        out = fetch_outcome{context_error_or(ctx, error::connection_lost), {}};
+        return false;
+    }
+    if(x.read_error)
+    {
+        auto const failure = read_failure(ctx, x.read_error, x.got_some);
+        if(reused && worth_retrying(ctx, x.msg, failure))
+            return true;
+        // `c` closes with its owner: after a failure, a cancellation or a deadline it is
+        // never reused.
+        out = fetch_outcome{failure, {}};
+        return false;
+    }
+    if(reusable(ctx, x.msg, x.res, *c))
+        st.put(std::move(c));
+    out = fetch_outcome{error_code(), std::move(x.res)};
+    return false;
 }
 
 // One exchange with `where` on a pooled connection or a new one.
@@ -536,27 +622,14 @@ asio::awaitable<fetch_outcome> exchange_with(std::shared_ptr<client::state> cons
         }
         if(!stamp_budget(ctx, msg, options))
             co_return fetch_outcome{make_error_code(asioctx::error::deadline_exceeded), {}};
-        // The response is written in place: returned by value through co_await, g++ 12
-        // corrupted it (Beast's field tree, the body's string).
-        fetch_response res;
-        exchange_result r;
-        if(c->secure)
-            r = co_await talk(*c->secure, ctx, c->buffer, msg, options, res);
-        else
-            r = co_await talk(*c->plain, ctx, c->buffer, msg, options, res);
-        if(r.write_error)
-            co_return fetch_outcome{context_error_or(ctx, error::connection_lost), {}};
-        if(r.read_error)
-        {
-            auto const failure = read_failure(ctx, r.read_error, r.got_some);
-            if(reused && worth_retrying(ctx, msg, failure))
-                continue;
-            // `c` closes here: after a failure, a cancellation or a deadline it is never reused.
-            co_return fetch_outcome{failure, {}};
-        }
-        if(reusable(ctx, msg, res, *c))
-            st->put(std::move(c));
-        co_return fetch_outcome{error_code(), std::move(res)};
+        // The exchange lives in this frame: a response returned by value through
+        // co_await was corrupted by g++ 12 (Beast's field tree, the body's string).
+        exchange x(ctx, *c, msg, options);
+        co_await async_exchange(x, asio::use_awaitable);
+        fetch_outcome out;
+        if(conclude(*st, ctx, x, c, reused, out))
+            continue;
+        co_return out;
     }
 }
 
@@ -720,10 +793,10 @@ void complete(std::unique_ptr<Operation> op, asio::any_io_executor const& ex, st
     deliver(std::move(handler), ex, e, std::move(outcome));
 }
 
-// The common case of a service calling its upstreams, written without a coroutine: an
-// exchange on a pooled keep-alive connection (redirects off). One object holds it all;
-// two callbacks write and read. Anything else (no idle connection, redirects, the retry
-// after a pooled connection turned out closed) runs the coroutine above.
+// The common case of a service calling its upstreams, without a coroutine: an exchange
+// on a pooled keep-alive connection (redirects off), completed by one callback. Anything
+// else (no idle connection, redirects, the retry after a pooled connection turned out
+// closed) runs the coroutine above.
 struct pooled_exchange : fetch_operation
 {
     using fetch_operation::fetch_operation;
@@ -733,12 +806,7 @@ struct pooled_exchange : fetch_operation
     origin_and_target where;
     bhttp::request<bhttp::string_body> msg;
     std::unique_ptr<connection> c;
-    // The connection's stream with every read and write bound to `ctx`.
-    std::optional<bound_stream<tcp::socket>> plain;
-    std::optional<bound_stream<ssl::stream<tcp::socket>>> secure;
-    std::optional<bhttp::response_parser<bhttp::string_body>> parser;
-    int interim = 0;     // 1xx responses skipped so far
-    bool got_some = false; // response bytes arrived
+    std::optional<exchange> x;
 };
 using pooled_ptr = std::unique_ptr<pooled_exchange>;
 
@@ -748,14 +816,28 @@ void finish(pooled_ptr op, std::exception_ptr e, fetch_outcome outcome)
     complete(std::move(op), ex, e, std::move(outcome));
 }
 
-void read_response(pooled_ptr op);
+void on_exchanged(pooled_ptr op)
+{
+    auto& o = *op;
+    fetch_outcome out;
+    if(!conclude(*o.st, o.ctx, *o.x, o.c, true, out))
+    {
+        finish(std::move(op), nullptr, std::move(out));
+        return;
+    }
+    o.x.reset();
+    o.c.reset();
+    asio::co_spawn(o.st->ex, exchange_with(o.st, o.ctx, o.where, o.msg, false),
+        [op = std::move(op)](std::exception_ptr e, fetch_outcome outcome) mutable {
+            finish(std::move(op), e, std::move(outcome));
+        });
+}
 
-// Beast's operation state goes through Asio's recycling allocator, as it would from a
-// coroutine; the handler owns the exchange.
-struct pooled_step
+// The exchange's completion owns the fetch. Beast's operation state goes through Asio's
+// recycling allocator, as it would from a coroutine.
+struct pooled_exchanged
 {
     pooled_ptr op;
-    void (*next)(pooled_ptr, error_code);
 
     using allocator_type = asio::recycling_allocator<void>;
     allocator_type get_allocator() const noexcept
@@ -763,60 +845,13 @@ struct pooled_step
         return {};
     }
 
-    void operator()(error_code ec, std::size_t)
+    void operator()()
     {
-        next(std::move(op), ec);
+        on_exchanged(std::move(op));
     }
 };
 
-void on_written(pooled_ptr op, error_code ec)
-{
-    if(ec)
-    {
-        auto failure = context_error_or(op->ctx, error::connection_lost);
-        finish(std::move(op), nullptr, fetch_outcome{failure, {}});
-        return;
-    }
-    read_response(std::move(op));
-}
-
-void on_read(pooled_ptr op, error_code ec)
-{
-    op->got_some = op->got_some || op->parser->got_some();
-    if(!ec && is_interim(*op->parser))
-    {
-        if(op->interim++ < max_interim_responses)
-        {
-            read_response(std::move(op));
-            return;
-        }
-        ec = fail(error::too_many_interim_responses);
-    }
-    if(ec)
-    {
-        auto const failure = read_failure(op->ctx, ec, op->got_some);
-        if(worth_retrying(op->ctx, op->msg, failure))
-        {
-            op->plain.reset();
-            op->secure.reset();
-            op->c.reset();
-            auto& o = *op;
-            asio::co_spawn(o.st->ex, exchange_with(o.st, o.ctx, o.where, o.msg, false),
-                [op = std::move(op)](std::exception_ptr e, fetch_outcome outcome) mutable {
-                    finish(std::move(op), e, std::move(outcome));
-                });
-            return;
-        }
-        finish(std::move(op), nullptr, fetch_outcome{failure, {}});
-        return;
-    }
-    auto res = op->parser->release();
-    if(reusable(op->ctx, op->msg, res, *op->c))
-        op->st->put(std::move(op->c));
-    finish(std::move(op), nullptr, fetch_outcome{error_code(), std::move(res)});
-}
-
-void write_request(pooled_ptr op)
+void start_pooled(pooled_ptr op)
 {
     auto& o = *op;
     if(!stamp_budget(o.ctx, o.msg, o.st->options))
@@ -830,27 +865,8 @@ void write_request(pooled_ptr op)
         });
         return;
     }
-    if(o.c->secure)
-        o.secure.emplace(o.ctx, *o.c->secure);
-    else
-        o.plain.emplace(o.ctx, *o.c->plain);
-    pooled_step step{std::move(op), on_written};
-    if(o.secure)
-        bhttp::async_write(*o.secure, o.msg, std::move(step));
-    else
-        bhttp::async_write(*o.plain, o.msg, std::move(step));
-}
-
-void read_response(pooled_ptr op)
-{
-    auto& o = *op;
-    o.parser.emplace();
-    limit(*o.parser, o.st->options, o.msg.method());
-    pooled_step step{std::move(op), on_read};
-    if(o.secure)
-        bhttp::async_read(*o.secure, o.c->buffer, *o.parser, std::move(step));
-    else
-        bhttp::async_read(*o.plain, o.c->buffer, *o.parser, std::move(step));
+    auto& x = o.x.emplace(o.ctx, *o.c, o.msg, o.st->options);
+    async_exchange(x, pooled_exchanged{std::move(op)});
 }
 
 } // namespace
@@ -925,7 +941,7 @@ void client::start(std::shared_ptr<state> const& st, context ctx, fetch_request 
         op->where = std::move(prepared.where);
         op->msg = std::move(prepared.msg);
         op->c = std::move(c);
-        write_request(std::move(op));
+        start_pooled(std::move(op));
         return;
     }
     auto op = std::make_unique<fetch_operation>(std::move(handler));

@@ -4,14 +4,14 @@
 // Distributed under the Boost Software License, Version 1.0.
 //
 
-#include <asioctx/deadline.hpp>
+#include <asioctx/asio/deadline.hpp>
 #include <asioctx/http/budget.hpp>
 #include <asioctx/http/field_value.hpp>
 #include <asioctx/http/detail/answer.hpp>
 #include <asioctx/http/framing.hpp>
 #include <asioctx/http/middleware.hpp>
 #include <asioctx/http/traceparent.hpp>
-#include <asioctx/value.hpp>
+#include <asioctx/core/value.hpp>
 
 #include <boost/system/system_error.hpp>
 

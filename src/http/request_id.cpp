@@ -5,7 +5,7 @@
 //
 
 #include <asioctx/http/request_id.hpp>
-#include <asioctx/value.hpp>
+#include <asioctx/core/value.hpp>
 
 #include <openssl/rand.h>
 

@@ -11,17 +11,17 @@
 // every request's context and ends only when the grace period is over; each request's own
 // context ends when its connection's background read sees the client leave.
 
-#include <asioctx/after_func.hpp>
-#include <asioctx/bind.hpp>
-#include <asioctx/cancel.hpp>
-#include <asioctx/deadline.hpp>
-#include <asioctx/executor.hpp>
-#include <asioctx/group.hpp>
+#include <asioctx/asio/after_func.hpp>
+#include <asioctx/asio/bind.hpp>
+#include <asioctx/core/cancel.hpp>
+#include <asioctx/asio/deadline.hpp>
+#include <asioctx/asio/executor.hpp>
+#include <asioctx/sync/group.hpp>
 #include <asioctx/http/error.hpp>
 #include <asioctx/http/server.hpp>
-#include <asioctx/semaphore.hpp>
-#include <asioctx/sleep.hpp>
-#include <asioctx/without_cancel.hpp>
+#include <asioctx/sync/semaphore.hpp>
+#include <asioctx/asio/sleep.hpp>
+#include <asioctx/core/without_cancel.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>

@@ -5,7 +5,7 @@
 //
 
 #include <asioctx/http/traceparent.hpp>
-#include <asioctx/value.hpp>
+#include <asioctx/core/value.hpp>
 
 #include <openssl/rand.h>
 

@@ -1,13 +1,13 @@
-// Tests for <asioctx/bound_stream.hpp> with Beast: HTTP reads and writes over plain
+// Tests for <asioctx/asio/bound_stream.hpp> with Beast: HTTP reads and writes over plain
 // and TLS streams against fast peers on loopback, repeated, with a deadline
 // or a cancel from another thread. Each try must end on time: with the context's error,
 // or successfully before the context was done. Asio's own composed operations, which
 // keep a cancellation state, are kept as guards for plain `bind`.
-#include <asioctx/after_func.hpp>
-#include <asioctx/bind.hpp>
-#include <asioctx/bound_stream.hpp>
-#include <asioctx/cancel.hpp>
-#include <asioctx/deadline.hpp>
+#include <asioctx/asio/after_func.hpp>
+#include <asioctx/asio/bind.hpp>
+#include <asioctx/asio/bound_stream.hpp>
+#include <asioctx/core/cancel.hpp>
+#include <asioctx/asio/deadline.hpp>
 
 #include "certificate.hpp"
 #include "servers.hpp"

@@ -1,14 +1,14 @@
 // Tests for <asioctx/http/client.hpp>, against servers on loopback: the library's own
 // server, and raw ones that answer slowly, drip, close mid-body or never answer.
-#include <asioctx/cancel.hpp>
-#include <asioctx/deadline.hpp>
-#include <asioctx/executor.hpp>
+#include <asioctx/core/cancel.hpp>
+#include <asioctx/asio/deadline.hpp>
+#include <asioctx/asio/executor.hpp>
 #include <asioctx/http/budget.hpp>
 #include <asioctx/http/client.hpp>
 #include <asioctx/http/error.hpp>
 #include <asioctx/http/request_id.hpp>
 #include <asioctx/http/traceparent.hpp>
-#include <asioctx/sleep.hpp>
+#include <asioctx/asio/sleep.hpp>
 
 #include "certificate.hpp"
 #include "servers.hpp"

@@ -1,6 +1,6 @@
 // Tests for <asioctx/http/debug.hpp>: the /debug/contexts middleware.
-#include <asioctx/cancel.hpp>
-#include <asioctx/diagnostics.hpp>
+#include <asioctx/core/cancel.hpp>
+#include <asioctx/diagnostics/registry.hpp>
 #include <asioctx/http/debug.hpp>
 #include <asioctx/http/middleware.hpp>
 

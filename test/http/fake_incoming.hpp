@@ -3,7 +3,7 @@
 #ifndef ASIOCTX_TEST_HTTP_FAKE_INCOMING_HPP
 #define ASIOCTX_TEST_HTTP_FAKE_INCOMING_HPP
 
-#include <asioctx/executor.hpp>
+#include <asioctx/asio/executor.hpp>
 #include <asioctx/http/handler.hpp>
 
 #include <boost/asio/co_spawn.hpp>

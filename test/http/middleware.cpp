@@ -1,11 +1,11 @@
 // Tests for <asioctx/http/middleware.hpp>: request ids, bearer auth (Task 10), scopes,
 // deadline budgets, the timeout answer, the access log, header injection attempts.
-#include <asioctx/cancel.hpp>
-#include <asioctx/deadline.hpp>
-#include <asioctx/executor.hpp>
+#include <asioctx/core/cancel.hpp>
+#include <asioctx/asio/deadline.hpp>
+#include <asioctx/asio/executor.hpp>
 #include <asioctx/http/middleware.hpp>
 #include <asioctx/http/traceparent.hpp>
-#include <asioctx/sleep.hpp>
+#include <asioctx/asio/sleep.hpp>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>

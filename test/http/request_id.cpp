@@ -1,5 +1,5 @@
 // Tests for <asioctx/http/request_id.hpp>: validation, minting, the context accessor.
-#include <asioctx/cancel.hpp>
+#include <asioctx/core/cancel.hpp>
 #include <asioctx/http/request_id.hpp>
 
 #include <boost/test/unit_test.hpp>

@@ -1,10 +1,10 @@
 // Tests for <asioctx/http/server.hpp>, end to end over loopback: per-request contexts
 // cancelled on disconnect, pipelining, limits, a throwing handler, graceful shutdown.
-#include <asioctx/cancel.hpp>
+#include <asioctx/core/cancel.hpp>
 #include <asioctx/http/error.hpp>
 #include <asioctx/http/middleware.hpp>
 #include <asioctx/http/server.hpp>
-#include <asioctx/sleep.hpp>
+#include <asioctx/asio/sleep.hpp>
 
 #include "certificate.hpp"
 #include "servers.hpp"

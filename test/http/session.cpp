@@ -1,12 +1,13 @@
 // Tests for <asioctx/http/session.hpp>, over Beast's in-memory `test::stream`: one
 // connection served step by step on one thread, with no sockets and no clocks. The same
 // session runs under the server: test/http/server.cpp covers it over sockets and TLS.
-#include <asioctx/cancel.hpp>
+#include <asioctx/asio/async_wait.hpp>
+#include <asioctx/core/cancel.hpp>
 #include <asioctx/http/error.hpp>
 #include <asioctx/http/jwt.hpp>
 #include <asioctx/http/middleware.hpp>
 #include <asioctx/http/session.hpp>
-#include <asioctx/sleep.hpp>
+#include <asioctx/asio/sleep.hpp>
 
 #include "../support.hpp"
 
@@ -225,7 +226,7 @@ BOOST_FIXTURE_TEST_CASE(ending_accepting_lets_the_request_in_progress_finish, se
     asioctx::cancellable release = asioctx::with_cancel(root);
     error_code handler_ctx_err;
     start([&](asioctx::context ctx, ahttp::incoming& in) -> asio::awaitable<ahttp::response> {
-        co_await release.ctx.async_wait(asio::as_tuple(asio::use_awaitable));
+        co_await asioctx::async_wait(release.ctx, asio::as_tuple(asio::use_awaitable));
         handler_ctx_err = ctx.err();
         co_return ahttp::make_response(in.header(), bhttp::status::ok, "drained");
     });

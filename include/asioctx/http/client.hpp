@@ -7,7 +7,7 @@
 #ifndef ASIOCTX_HTTP_CLIENT_HPP
 #define ASIOCTX_HTTP_CLIENT_HPP
 
-#include <asioctx/context.hpp>
+#include <asioctx/core/context.hpp>
 #include <asioctx/http/config.hpp>
 
 #include <boost/asio/any_completion_handler.hpp>

@@ -7,7 +7,7 @@
 #ifndef ASIOCTX_HTTP_DEBUG_HPP
 #define ASIOCTX_HTTP_DEBUG_HPP
 
-#include <asioctx/diagnostics.hpp>
+#include <asioctx/diagnostics/registry.hpp>
 #include <asioctx/http/config.hpp>
 #include <asioctx/http/handler.hpp>
 

@@ -7,7 +7,7 @@
 #ifndef ASIOCTX_HTTP_HANDLER_HPP
 #define ASIOCTX_HTTP_HANDLER_HPP
 
-#include <asioctx/context.hpp>
+#include <asioctx/core/context.hpp>
 #include <asioctx/http/config.hpp>
 
 #include <boost/asio/awaitable.hpp>

@@ -7,7 +7,7 @@
 #ifndef ASIOCTX_HTTP_MIDDLEWARE_HPP
 #define ASIOCTX_HTTP_MIDDLEWARE_HPP
 
-#include <asioctx/context.hpp>
+#include <asioctx/core/context.hpp>
 #include <asioctx/http/config.hpp>
 #include <asioctx/http/handler.hpp>
 #include <asioctx/http/jwt.hpp>

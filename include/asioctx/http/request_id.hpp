@@ -7,7 +7,7 @@
 #ifndef ASIOCTX_HTTP_REQUEST_ID_HPP
 #define ASIOCTX_HTTP_REQUEST_ID_HPP
 
-#include <asioctx/context.hpp>
+#include <asioctx/core/context.hpp>
 #include <asioctx/http/config.hpp>
 
 #include <cstddef>

@@ -7,7 +7,7 @@
 #ifndef ASIOCTX_HTTP_SERVER_HPP
 #define ASIOCTX_HTTP_SERVER_HPP
 
-#include <asioctx/context.hpp>
+#include <asioctx/core/context.hpp>
 #include <asioctx/http/config.hpp>
 #include <asioctx/http/handler.hpp>
 #include <asioctx/http/session.hpp>

@@ -7,7 +7,7 @@
 #ifndef ASIOCTX_HTTP_SESSION_HPP
 #define ASIOCTX_HTTP_SESSION_HPP
 
-#include <asioctx/context.hpp>
+#include <asioctx/core/context.hpp>
 #include <asioctx/http/config.hpp>
 #include <asioctx/http/handler.hpp>
 
@@ -67,7 +67,7 @@ struct server_options
     is left at once, and the response in progress says `Connection: close`.
 
     The header, body, idle and write deadlines of `options` are contexts of the library's
-    deadline queue to which each read and write is bound: they need a stream whose
+    deadline heap to which each read and write is bound: they need a stream whose
     operations support per-operation cancellation (sockets, `ssl::stream`,
     `beast::tcp_stream`). Everything runs on the calling coroutine's executor, which must
     not run two handlers at once (a strand, or an `io_context` run by one thread).

@@ -7,7 +7,7 @@
 #ifndef ASIOCTX_HTTP_TRACEPARENT_HPP
 #define ASIOCTX_HTTP_TRACEPARENT_HPP
 
-#include <asioctx/context.hpp>
+#include <asioctx/core/context.hpp>
 #include <asioctx/http/config.hpp>
 
 #include <array>

@@ -7,10 +7,10 @@
 #ifndef ASIOCTX_HTTP_IMPL_SESSION_HPP
 #define ASIOCTX_HTTP_IMPL_SESSION_HPP
 
-#include <asioctx/bind.hpp>
-#include <asioctx/bound_stream.hpp>
-#include <asioctx/cancel.hpp>
-#include <asioctx/deadline.hpp>
+#include <asioctx/asio/bind.hpp>
+#include <asioctx/asio/bound_stream.hpp>
+#include <asioctx/core/cancel.hpp>
+#include <asioctx/asio/deadline.hpp>
 #include <asioctx/http/error.hpp>
 #include <asioctx/http/framing.hpp>
 
@@ -55,10 +55,25 @@ inline bool is_bad_request(boost::system::error_code const& ec) noexcept
         ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
 }
 
-// What a session's requests share: the read buffer and the background read that
-// notices the client leaving. Shared with that read's handler and with posted starts, so
-// that both stay valid whatever the session does meanwhile (a stream without
-// per-operation cancellation may complete the read after the session has returned).
+// What a session's requests share: the read buffer and the watch on the client, a
+// background read that notices the client leaving while a request is handled. Shared with
+// that read's handler and with posted starts, so that both stay valid whatever the
+// session does meanwhile (a stream without per-operation cancellation may complete the
+// read after the session has returned). Everything runs on the session's executor.
+//
+// The watch, per request:
+//
+//   idle --start_watch--> start_posted --the posted start runs--> reading --read ends--> idle
+//                             |                                       |
+//                             +--detach_watch--> idle                 +--detach_watch: cancelled,
+//                                                                        and waited for
+//
+// A handler that answers without waiting never starts the read (the start is posted and
+// the detach drops it). The read's end is recorded in `pipelined` (bytes of the next
+// request, kept in `buffer`) or `client_left` (end-of-stream or an error: the watched
+// request's context is cancelled with client_disconnected, and the session ends). A read
+// that cannot be cancelled stays pending after its request, and the session waits for it
+// before reading the next request.
 struct session_shared
 {
     explicit session_shared(std::size_t buffer_limit)
@@ -66,16 +81,23 @@ struct session_shared
     {
     }
 
+    enum class watch : std::uint8_t
+    {
+        idle,         // no read of the client pending or queued
+        start_posted, // a start is queued for request `start_for`
+        reading,      // the background read is pending
+    };
+
     boost::beast::flat_buffer buffer;
-    std::uint64_t start_for = 0;             // the request whose posted start may run; 0: none
-    cancel_handle* watched = nullptr;       // the request being watched, if any
+    watch state = watch::idle;
+    std::uint64_t start_for = 0;                 // the request whose posted start may run
+    cancel_handle* watched = nullptr;            // the request being watched, if any
     bool* watched_disconnected = nullptr;
     boost::asio::steady_timer* waiter = nullptr; // the session waits for the read to end
     boost::asio::cancellation_signal signal;
-    bool reading = false;     // a background read is pending
-    bool cancellable = false; // ... and the stream gave it per-operation cancellation
-    bool got_bytes = false;   // it read bytes (a pipelined request), kept in `buffer`
-    bool client_left = false; // it saw end-of-stream or an error
+    bool cancellable = false; // the pending read has per-operation cancellation
+    bool pipelined = false;   // the last read got bytes (a pipelined request)
+    bool client_left = false; // the last read saw end-of-stream or an error
     bool half_closed = false; // ... and it was an orderly end-of-stream
 };
 
@@ -83,11 +105,11 @@ struct session_shared
 inline boost::asio::awaitable<void> read_finished(std::shared_ptr<session_shared> sh)
 {
     namespace asio = boost::asio;
-    if(!sh->reading)
+    if(sh->state != session_shared::watch::reading)
         co_return;
     asio::steady_timer waiter(co_await asio::this_coro::executor);
     sh->waiter = &waiter;
-    while(sh->reading)
+    while(sh->state == session_shared::watch::reading)
     {
         waiter.expires_at(asio::steady_timer::time_point::max());
         co_await waiter.async_wait(asio::as_tuple(asio::use_awaitable));
@@ -115,7 +137,7 @@ public:
         , executor_(std::move(executor))
         , number_(number)
     {
-        shared_->got_bytes = false;
+        shared_->pipelined = false;
     }
 
     request_header const& header() const noexcept override
@@ -188,35 +210,38 @@ public:
     }
 
     // The client is watched from the moment the request is complete and the handler
-    // first waits for something: the read starts from a posted function, so a handler
-    // that answers without waiting costs no read and no cancellation. End-of-stream or
-    // an error cancels the request's context; bytes (a pipelined request) are kept for
-    // the next request and end the watch.
+    // first waits for something (idle -> start_posted; see session_shared).
     void start_watch()
     {
         if(start_posted_)
             return;
         start_posted_ = true;
-        shared_->start_for = number_;
-        shared_->watched = &cancel_;
-        shared_->watched_disconnected = &disconnected_;
+        auto& sh = *shared_;
+        sh.watched = &cancel_;
+        sh.watched_disconnected = &disconnected_;
+        if(sh.state != session_shared::watch::idle)
+            return;
+        sh.state = session_shared::watch::start_posted;
+        sh.start_for = number_;
         boost::asio::post(executor_, [sh = shared_, number = number_, &stream = stream_, ex = executor_] {
-            if(sh->start_for == number)
+            if(sh->state == session_shared::watch::start_posted && sh->start_for == number)
                 begin_watch(stream, sh, ex);
         });
     }
 
-    // Detaches the request from the watch. A read that can be cancelled is, and true says
-    // the caller must wait for it (`read_finished`: it refers to the buffer); one that
-    // cannot stays pending and becomes the first read of the next request. Not a coroutine:
-    // most requests have no read to wait for, and a frame per request would cost more.
+    // Detaches the request from the watch. A start still queued is dropped; a read that
+    // can be cancelled is, and true says the caller must wait for it (`read_finished`: it
+    // refers to the buffer); one that cannot stays pending and becomes the first read of
+    // the next request. Not a coroutine: most requests have no read to wait for, and a
+    // frame per request would cost more.
     bool detach_watch() noexcept
     {
         auto& sh = *shared_;
-        sh.start_for = 0; // a start still queued does nothing
         sh.watched = nullptr;
         sh.watched_disconnected = nullptr;
-        if(!sh.reading || !sh.cancellable)
+        if(sh.state == session_shared::watch::start_posted)
+            sh.state = session_shared::watch::idle;
+        if(sh.state != session_shared::watch::reading || !sh.cancellable)
             return false;
         sh.signal.emit(boost::asio::cancellation_type::terminal);
         return true;
@@ -252,25 +277,26 @@ private:
         boost::asio::any_io_executor const& ex)
     {
         namespace asio = boost::asio;
+        using watch = session_shared::watch;
         auto& sh = *shared;
-        sh.start_for = 0;
+        sh.state = watch::idle;
         // Bytes already buffered are the next request: the client is still there.
-        if(sh.reading || sh.got_bytes || sh.client_left || sh.buffer.size() != 0)
+        if(sh.pipelined || sh.client_left || sh.buffer.size() != 0)
             return;
         auto const room = sh.buffer.max_size() - sh.buffer.size();
         if(room == 0)
             return;
-        sh.reading = true;
+        sh.state = watch::reading;
         sh.signal.slot().clear();
         stream.async_read_some(sh.buffer.prepare((std::min)(room, std::size_t(512))),
             asio::bind_cancellation_slot(sh.signal.slot(),
                 asio::bind_executor(ex, [shared](boost::system::error_code ec, std::size_t n) {
                     auto& sh = *shared;
-                    sh.reading = false;
+                    sh.state = watch::idle;
                     if(!ec)
                     {
                         sh.buffer.commit(n);
-                        sh.got_bytes = true;
+                        sh.pipelined = true;
                     }
                     else if(ec != asio::error::operation_aborted)
                     {
@@ -339,7 +365,7 @@ boost::asio::awaitable<void> serve_session(Stream& stream, context accepting, co
     for(;;)
     {
         // A background read the stream could not cancel is the first read of this request.
-        if(shared->reading)
+        if(shared->state == detail::session_shared::watch::reading)
             co_await detail::read_finished(shared);
         if(shared->client_left)
             co_return;
@@ -347,7 +373,7 @@ boost::asio::awaitable<void> serve_session(Stream& stream, context accepting, co
         parser.header_limit(static_cast<std::uint32_t>((std::min<std::size_t>)(options.header_limit, UINT32_MAX)));
         parser.body_limit(options.body_limit);
         // One deadline for the whole header: a client sending a byte at a time gains nothing.
-        // Deadlines are contexts of the executor's deadline queue, to which each read and
+        // Deadlines are contexts of the executor's deadline heap, to which each read and
         // write is bound: a heap insertion, not a steady_timer armed and cancelled.
         error_code ec;
         {

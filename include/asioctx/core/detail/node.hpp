@@ -1,0 +1,347 @@
+//
+// asioctx: Go's context package for Boost.Asio
+//
+// Distributed under the Boost Software License, Version 1.0.
+//
+
+#ifndef ASIOCTX_CORE_DETAIL_NODE_HPP
+#define ASIOCTX_CORE_DETAIL_NODE_HPP
+
+#include <asioctx/detail/config.hpp>
+#include <asioctx/core/detail/site.hpp>
+#include <asioctx/core/error.hpp>
+
+#include <boost/system/error_code.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <thread>
+
+namespace asioctx::detail {
+
+using steady_time = std::chrono::steady_clock::time_point;
+
+enum class node_kind : std::uint8_t
+{
+    todo,           // the static root returned by todo()
+    value,          // with_value: one key, one immutable value
+    cancel,         // with_cancel, with_cancel_cause, or a deadline that arms no timer
+    deadline,       // with_deadline family: a cancel node with a timer entry
+    without_cancel, // values of the parent, none of its cancellation
+    never,          // the static state shared by every context that can never be done
+};
+
+// Values of node::state_. They equal the asioctx::error values on purpose: err() is a
+// single load and a cast.
+enum : std::uint8_t
+{
+    state_live = 0,
+    state_canceled = static_cast<std::uint8_t>(error::canceled),
+    state_deadline = static_cast<std::uint8_t>(error::deadline_exceeded),
+};
+
+class diag_record; // src/diagnostics/registry.cpp: what the registry knows of one live node
+
+// Every derived context is one node, reference counted, pointing to its parent.
+// Nodes are immutable after construction except for the cancellation fields, which
+// the node's own lock guards (state_ is also readable without it).
+class node
+{
+public:
+    constexpr explicit node(node_kind kind, node* parent) noexcept
+        : kind_(kind)
+        , parent_(parent)
+    {
+    }
+    node(node const&) = delete;
+    node& operator=(node const&) = delete;
+    virtual ~node() = default;
+
+    void add_ref() noexcept
+    {
+        refs_.fetch_add(1, std::memory_order_relaxed);
+    }
+
+    std::atomic<std::uint32_t> refs_{1};
+    node_kind const kind_;
+    std::atomic<std::uint8_t> state_{state_live};
+    std::atomic<std::uint8_t> lock_{0};
+    node* const parent_; // owning reference; nullptr is background()
+    diag_record* diag_ = nullptr; // set once, before the node is shared, when tracked
+};
+
+// The registry's switch (an asioctx::tracking value): read once per derivation. It stays
+// off in a library built without the registry (ASIOCTX_NO_DIAGNOSTICS).
+ASIOCTX_DECL extern std::atomic<std::uint8_t> tracking_level;
+
+// Records a new node in the registry; never throws (a record that cannot be
+// allocated leaves the node untracked).
+ASIOCTX_DECL void track_node(node* n, source_location const& site) noexcept;
+
+// Removes a tracked node's record; called as its last reference goes.
+ASIOCTX_DECL void untrack_node(node* n) noexcept;
+
+// Called by every derivation, after constructing the node and before sharing it.
+inline void note_derived(node* n, source_location const& site) noexcept
+{
+    if(tracking_level.load(std::memory_order_relaxed) != 0) [[unlikely]]
+        track_node(n, site);
+}
+
+// Drops one reference; frees the node and, iteratively, every ancestor that it was
+// the last owner of (deep chains never recurse).
+ASIOCTX_DECL void release(node* n) noexcept;
+
+inline void add_ref(node* n) noexcept
+{
+    if(n)
+        n->add_ref();
+}
+
+// A small spin lock in one byte, so that fan-out nodes stay small. Nothing but node locks
+// is taken, nothing is allocated and nothing is posted while one is held: critical
+// sections are pointer updates and reference counts. A deadline node enters its keeper
+// after its lock is released (derive_deadline), and leaves it after the cancel walk has
+// released every lock (cancel()).
+inline void lock(node* n) noexcept
+{
+    for(unsigned spins = 0;; ++spins)
+    {
+        if(!n->lock_.exchange(1, std::memory_order_acquire))
+            return;
+        while(n->lock_.load(std::memory_order_relaxed))
+        {
+            if(++spins > 64)
+                std::this_thread::yield();
+        }
+    }
+}
+
+inline void unlock(node* n) noexcept
+{
+    n->lock_.store(0, std::memory_order_release);
+}
+
+// Something to tell when a cancellable node becomes done: an after_func, a bound
+// Asio operation. Listed in the node under its lock; fired outside every lock.
+class registration
+{
+public:
+    registration() = default;
+    registration(registration const&) = delete;
+    registration& operator=(registration const&) = delete;
+    virtual ~registration() = default;
+
+    // Called at most once, with the node's error and cause, on the cancelling thread,
+    // after every lock is released. Must not block.
+    virtual void fire(
+        boost::system::error_code const& err, boost::system::error_code const& cause) noexcept = 0;
+
+    void add_ref() noexcept
+    {
+        refs_.fetch_add(1, std::memory_order_relaxed);
+    }
+    void release(std::uint32_t count = 1) noexcept
+    {
+        if(refs_.fetch_sub(count, std::memory_order_acq_rel) == count)
+            destroy();
+    }
+
+    // False once nothing would come of firing it (its operation completed). Asked under
+    // the node's lock by adopt_registration.
+    virtual bool wanted() const noexcept
+    {
+        return true;
+    }
+
+    // Frees this registration; those made with another allocator override it.
+    virtual void destroy() noexcept
+    {
+        delete this;
+    }
+
+    std::atomic<std::uint32_t> refs_{1};
+    registration* next_ = nullptr;
+    registration** pprev_ = nullptr; // non-null while listed in a node
+};
+
+// with_cancel and friends. Children and registrations are intrusive lists with
+// O(1) unlink, so a long-lived parent never grows with short-lived children.
+class cancel_node : public node
+{
+public:
+    constexpr explicit cancel_node(node_kind kind, node* parent) noexcept
+        : node(kind, parent)
+    {
+    }
+
+    boost::system::error_code cause_; // written once, before state_ is released
+    cancel_node* first_child_ = nullptr;
+    cancel_node* next_sibling_ = nullptr;
+    cancel_node** pprev_ = nullptr; // non-null while linked into a parent
+    registration* regs_ = nullptr;
+};
+
+class deadline_node;
+
+// What holds a deadline node until its time comes: the Asio layer's timer heap
+// (asio/detail/context_service.hpp). The tree knows it only through this: when a cancel
+// marks a deadline node done, it calls remove() after every node lock is released.
+class deadline_keeper
+{
+public:
+    // Forgets `n` if it is still held; takes the keeper's own lock, never a node lock.
+    virtual void remove(deadline_node* n) noexcept = 0;
+
+protected:
+    ~deadline_keeper() = default;
+};
+
+class deadline_node final : public cancel_node
+{
+public:
+    explicit deadline_node(node* parent, steady_time deadline) noexcept
+        : cancel_node(node_kind::deadline, parent)
+        , deadline_(deadline)
+    {
+    }
+    ASIOCTX_DECL ~deadline_node() override;
+
+    steady_time const deadline_;
+    boost::system::error_code deadline_cause_;
+    // The keeper this node is (or is about to be) in: written only under the node's lock
+    // while it is live, so never after a cancel marked it.
+    std::shared_ptr<deadline_keeper> keeper_;
+    std::size_t heap_index_ = static_cast<std::size_t>(-1); // guarded by the keeper
+    deadline_node* expired_next_ = nullptr;                // guarded by the keeper
+    deadline_node* leaving_next_ = nullptr; // owned by the cancel walk that marked the node
+};
+
+// What every key<T> is: its address is its identity, its name is for diagnostics.
+class key_base
+{
+public:
+    constexpr explicit key_base(char const* name) noexcept
+        : name_(name)
+    {
+    }
+    key_base(key_base const&) = delete;
+    key_base& operator=(key_base const&) = delete;
+
+    constexpr char const* name() const noexcept
+    {
+        return name_;
+    }
+
+private:
+    char const* name_;
+};
+
+class value_node_base : public node
+{
+public:
+    value_node_base(node* parent, key_base const* key) noexcept
+        : node(node_kind::value, parent)
+        , key_(key)
+    {
+    }
+    key_base const* const key_;
+};
+
+template<class T>
+class value_node final : public value_node_base
+{
+public:
+    template<class U>
+    value_node(node* parent, key_base const* key, U&& v)
+        : value_node_base(parent, key)
+        , value_(static_cast<U&&>(v))
+    {
+    }
+    T const value_;
+};
+
+// The state of every context that can never be done (background, todo, without_cancel).
+ASIOCTX_DECL extern cancel_node never_node;
+
+// Source locations carried by errors read through err().
+ASIOCTX_DECL extern boost::source_location const state_locations[3];
+
+// Finds the nearest value for `key`, walking past nodes that hold no value.
+inline void const* find_value(node const* n, key_base const* key) noexcept
+{
+    for(; n; n = n->parent_)
+    {
+        if(n->kind_ == node_kind::value)
+        {
+            auto v = static_cast<value_node_base const*>(n);
+            if(v->key_ == key)
+                return v;
+        }
+        else if(n->kind_ == node_kind::todo)
+            return nullptr;
+    }
+    return nullptr;
+}
+
+// The nearest ancestor-or-self that can be cancelled, or never_node.
+ASIOCTX_DECL cancel_node* nearest_canceller(node* n) noexcept;
+
+// The effective deadline seen from `n`, or steady_time::max() for none.
+ASIOCTX_DECL steady_time effective_deadline(node const* n) noexcept;
+
+// Cancels `n` and every descendant, iteratively; fires their registrations after
+// every lock is released. `state` is state_canceled or state_deadline; an empty cause
+// means "the same as the error". The first cancellation wins; later ones do nothing.
+ASIOCTX_DECL void cancel(
+    cancel_node* n, std::uint8_t state, boost::system::error_code cause,
+    bool remove_from_parent) noexcept;
+
+// Links a new cancellable child under the nearest canceller of its parent, or makes it
+// born done if that canceller already is. Returns false if the child was born done.
+ASIOCTX_DECL bool link_child(cancel_node* parent, cancel_node* child) noexcept;
+
+// Adds `r` to `n` (taking a reference) unless `n` is done; returns false when done.
+ASIOCTX_DECL bool add_registration(cancel_node* n, registration* r) noexcept;
+
+enum class adopt_result
+{
+    adopted,   // listed; the list now owns the caller's reference
+    node_done, // not listed: `n` is done; the caller keeps its reference
+    unwanted,  // not listed: `r->wanted()` is false; the caller keeps its reference
+};
+
+// Lists `r` in `n`, taking over one reference the caller holds, unless `n` is done or
+// `r` is no longer wanted. One lock, no reference count traffic.
+ASIOCTX_DECL adopt_result adopt_registration(cancel_node* n, registration* r) noexcept;
+
+// Unlinks `r` from `n` if still listed, keeping the list's reference for the caller to
+// drop; true if it was listed (so it will never fire).
+ASIOCTX_DECL bool unlist_registration(cancel_node* n, registration* r) noexcept;
+
+// Removes `r` from `n` if still listed; true if it was (so it will never fire).
+ASIOCTX_DECL bool remove_registration(cancel_node* n, registration* r) noexcept;
+
+ASIOCTX_DECL boost::system::error_code make_state_error(std::uint8_t state) noexcept;
+
+// `loc` must outlive the exception (error codes keep a pointer to it): use the macro.
+[[noreturn]] ASIOCTX_DECL void throw_no_executor(boost::source_location const& loc);
+
+// Throws error::no_executor located at the macro's use.
+#define ASIOCTX_THROW_NO_EXECUTOR()                                                          \
+    do                                                                                       \
+    {                                                                                        \
+        static constexpr ::boost::source_location asioctx_no_executor_at_ = BOOST_CURRENT_LOCATION; \
+        ::asioctx::detail::throw_no_executor(asioctx_no_executor_at_);                       \
+    } while(false)
+
+// Introspection for tests and diagnostics: how many children and registrations `n`
+// lists right now.
+ASIOCTX_DECL std::size_t child_count(cancel_node* n) noexcept;
+ASIOCTX_DECL std::size_t registration_count(cancel_node* n) noexcept;
+
+} // namespace asioctx::detail
+
+#endif

@@ -1,0 +1,444 @@
+//
+// asioctx: Go's context package for Boost.Asio
+//
+// Distributed under the Boost Software License, Version 1.0.
+//
+// The cancellation tree. Invariants:
+// - Lock order is always parent before child. A cancel holds the locks of the path from
+//   the cancelled node down to the node it is visiting, so a child can never be freed
+//   while its parent still reaches it.
+// - Under a node lock nothing but node locks is taken, nothing allocated, nothing posted:
+//   registrations are fired, and done deadline nodes leave their keepers, only after
+//   every lock is released.
+// - A node's state goes from live to done once, under its lock, with its cause written
+//   before the release store.
+
+#include <asioctx/core/cancel.hpp>
+#include <asioctx/core/context.hpp>
+#include <asioctx/core/without_cancel.hpp>
+
+#include <chrono>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace asioctx {
+namespace detail {
+
+constinit cancel_node never_node(node_kind::never, nullptr);
+
+boost::source_location const state_locations[3] = {
+    boost::source_location(),
+    boost::source_location(__FILE__, __LINE__, "asioctx::detail::cancel (a cancel handle or an ancestor)"),
+    boost::source_location(__FILE__, __LINE__, "asioctx::detail::deadline_heap::on_timer"),
+};
+
+namespace {
+
+constinit node todo_node(node_kind::todo, nullptr);
+
+void unlink_from_parent(cancel_node* n) noexcept
+{
+    auto p = nearest_canceller(n->parent_);
+    if(p->kind_ == node_kind::never)
+        return;
+    lock(p);
+    if(n->pprev_)
+    {
+        *n->pprev_ = n->next_sibling_;
+        if(n->next_sibling_)
+            n->next_sibling_->pprev_ = n->pprev_;
+        n->pprev_ = nullptr;
+        n->next_sibling_ = nullptr;
+    }
+    unlock(p);
+}
+
+// Marks a locked, live node done and moves its registrations to `fire`; a deadline node
+// that may be held by its keeper goes on `leaving`, with a reference, to leave it once
+// every lock is released (the keeper's lock is never taken under a node lock).
+void mark(cancel_node* n, std::uint8_t state, boost::system::error_code const& cause,
+    registration*& fire, deadline_node*& leaving) noexcept
+{
+    n->cause_ = cause;
+    n->state_.store(state, std::memory_order_release);
+    for(auto r = n->regs_; r;)
+    {
+        auto next = r->next_;
+        r->pprev_ = nullptr;
+        r->next_ = fire;
+        fire = r;
+        r = next;
+    }
+    n->regs_ = nullptr;
+    if(n->kind_ == node_kind::deadline)
+    {
+        auto d = static_cast<deadline_node*>(n);
+        if(d->keeper_)
+        {
+            d->add_ref();
+            d->leaving_next_ = leaving;
+            leaving = d;
+        }
+    }
+}
+
+} // namespace
+
+deadline_node::~deadline_node() = default;
+
+void release(node* n) noexcept
+{
+    while(n && n->refs_.fetch_sub(1, std::memory_order_acq_rel) == 1)
+    {
+        auto parent = n->parent_;
+        if(n->diag_) [[unlikely]]
+            untrack_node(n);
+        delete n;
+        n = parent;
+    }
+}
+
+cancel_node* nearest_canceller(node* n) noexcept
+{
+    for(; n; n = n->parent_)
+    {
+        switch(n->kind_)
+        {
+        case node_kind::cancel:
+        case node_kind::deadline:
+            return static_cast<cancel_node*>(n);
+        case node_kind::value:
+            continue;
+        default:
+            return &never_node;
+        }
+    }
+    return &never_node;
+}
+
+steady_time effective_deadline(node const* n) noexcept
+{
+    for(; n; n = n->parent_)
+    {
+        switch(n->kind_)
+        {
+        case node_kind::deadline:
+            return static_cast<deadline_node const*>(n)->deadline_;
+        case node_kind::cancel:
+        case node_kind::value:
+            continue;
+        default:
+            return steady_time::max();
+        }
+    }
+    return steady_time::max();
+}
+
+boost::system::error_code make_state_error(std::uint8_t state) noexcept
+{
+    return boost::system::error_code(state, error_category(), &state_locations[state]);
+}
+
+// Marks `n` and its live descendants done and unlinks them, depth-first without
+// recursion: `cur` and every node between it and `n` stay locked, so no visited node
+// can be freed under us. Returns the registrations to fire; `leaving` gets the deadline
+// nodes to take out of their keepers.
+static registration* cancel_subtree(cancel_node* n, std::uint8_t state,
+    boost::system::error_code const& cause, deadline_node*& leaving) noexcept
+{
+    registration* fire = nullptr;
+    // Taken even when `n` is already done: a cancel in progress on another thread
+    // holds it until its whole subtree is done, so when cancel() returns every
+    // descendant is done (as in Go).
+    lock(n);
+    if(n->state_.load(std::memory_order_relaxed) != state_live)
+    {
+        unlock(n);
+        return nullptr;
+    }
+    mark(n, state, cause, fire, leaving);
+    cancel_node* cur = n;
+    for(;;)
+    {
+        if(auto c = cur->first_child_)
+        {
+            cur->first_child_ = c->next_sibling_;
+            if(c->next_sibling_)
+                c->next_sibling_->pprev_ = &cur->first_child_;
+            c->pprev_ = nullptr;
+            c->next_sibling_ = nullptr;
+            lock(c);
+            if(c->state_.load(std::memory_order_relaxed) != state_live)
+            {
+                unlock(c); // its own cancel finished its subtree under this lock
+                continue;
+            }
+            mark(c, state, cause, fire, leaving);
+            cur = c;
+            continue;
+        }
+        // Read the way back up before unlocking: once `cur` is unlocked its owner may
+        // free it (after taking the parent's lock, which is still ours).
+        auto up = cur == n ? nullptr : nearest_canceller(cur->parent_);
+        unlock(cur);
+        if(!up)
+            return fire;
+        cur = up;
+    }
+}
+
+void cancel(cancel_node* n, std::uint8_t state, boost::system::error_code cause,
+    bool remove_from_parent) noexcept
+{
+    if(!cause)
+        cause = make_state_error(state);
+    deadline_node* leaving = nullptr;
+    auto fire = cancel_subtree(n, state, cause, leaving);
+    // Outside every lock. Done deadline nodes leave their keepers (keeper_ no longer
+    // changes once a node is done).
+    while(leaving)
+    {
+        auto d = leaving;
+        leaving = d->leaving_next_;
+        d->leaving_next_ = nullptr;
+        d->keeper_->remove(d);
+        release(d);
+    }
+    // Every node of the subtree took this error and cause.
+    auto const err = make_state_error(state);
+    while(fire)
+    {
+        auto r = fire;
+        fire = r->next_;
+        r->next_ = nullptr;
+        r->fire(err, cause);
+        r->release();
+    }
+    if(remove_from_parent)
+        unlink_from_parent(n);
+}
+
+bool link_child(cancel_node* parent, cancel_node* child) noexcept
+{
+    if(parent->kind_ == node_kind::never)
+        return true;
+    lock(parent);
+    auto s = parent->state_.load(std::memory_order_relaxed);
+    if(s != state_live)
+    {
+        child->cause_ = parent->cause_;
+        child->state_.store(s, std::memory_order_release);
+        unlock(parent);
+        return false;
+    }
+    child->next_sibling_ = parent->first_child_;
+    if(parent->first_child_)
+        parent->first_child_->pprev_ = &child->next_sibling_;
+    parent->first_child_ = child;
+    child->pprev_ = &parent->first_child_;
+    unlock(parent);
+    return true;
+}
+
+adopt_result adopt_registration(cancel_node* n, registration* r) noexcept
+{
+    if(n->kind_ == node_kind::never)
+        return adopt_result::node_done;
+    lock(n);
+    if(n->state_.load(std::memory_order_relaxed) != state_live)
+    {
+        unlock(n);
+        return adopt_result::node_done;
+    }
+    if(!r->wanted())
+    {
+        unlock(n);
+        return adopt_result::unwanted;
+    }
+    r->next_ = n->regs_;
+    if(n->regs_)
+        n->regs_->pprev_ = &r->next_;
+    n->regs_ = r;
+    r->pprev_ = &n->regs_;
+    unlock(n);
+    return adopt_result::adopted;
+}
+
+bool add_registration(cancel_node* n, registration* r) noexcept
+{
+    if(n->kind_ == node_kind::never)
+        return true;
+    r->add_ref(); // the list's
+    if(adopt_registration(n, r) == adopt_result::adopted)
+        return true;
+    r->release();
+    return false;
+}
+
+bool unlist_registration(cancel_node* n, registration* r) noexcept
+{
+    if(n->kind_ == node_kind::never)
+        return false;
+    lock(n);
+    if(!r->pprev_)
+    {
+        unlock(n);
+        return false;
+    }
+    *r->pprev_ = r->next_;
+    if(r->next_)
+        r->next_->pprev_ = r->pprev_;
+    r->pprev_ = nullptr;
+    r->next_ = nullptr;
+    unlock(n);
+    return true;
+}
+
+bool remove_registration(cancel_node* n, registration* r) noexcept
+{
+    if(!unlist_registration(n, r))
+        return false;
+    r->release();
+    return true;
+}
+
+std::size_t child_count(cancel_node* n) noexcept
+{
+    if(n->kind_ == node_kind::never)
+        return 0;
+    std::size_t count = 0;
+    lock(n);
+    for(auto c = n->first_child_; c; c = c->next_sibling_)
+        ++count;
+    unlock(n);
+    return count;
+}
+
+std::size_t registration_count(cancel_node* n) noexcept
+{
+    if(n->kind_ == node_kind::never)
+        return 0;
+    std::size_t count = 0;
+    lock(n);
+    for(auto r = n->regs_; r; r = r->next_)
+        ++count;
+    unlock(n);
+    return count;
+}
+
+void throw_no_executor(boost::source_location const& loc)
+{
+    throw boost::system::system_error(make_error_code(error::no_executor, &loc));
+}
+
+cancellable derive_cancel(context const& parent ASIOCTX_SITE_PARAM)
+{
+    auto p = detail::access::node_of(parent);
+    auto n = new cancel_node(node_kind::cancel, p);
+    note_derived(n ASIOCTX_SITE_ARG(site));
+    add_ref(p);
+    n->refs_.store(2, std::memory_order_relaxed); // the context and the handle
+    link_child(detail::access::state_of(parent), n);
+    return cancellable{detail::access::adopt(n, n), detail::access::make_cancel_handle(n)};
+}
+
+context derive_without_cancel(context const& parent ASIOCTX_SITE_PARAM)
+{
+    auto p = detail::access::node_of(parent);
+    auto n = new node(node_kind::without_cancel, p);
+    note_derived(n ASIOCTX_SITE_ARG(site));
+    add_ref(p);
+    return detail::access::adopt(n, &never_node);
+}
+
+} // namespace detail
+
+context todo() noexcept
+{
+    detail::todo_node.add_ref();
+    return detail::access::adopt(&detail::todo_node, &detail::never_node);
+}
+
+bool is_todo(context const& ctx) noexcept
+{
+    return detail::access::node_of(ctx) == &detail::todo_node;
+}
+
+boost::system::error_code cause(context const& ctx) noexcept
+{
+    auto s = detail::access::state_of(ctx);
+    if(s->state_.load(std::memory_order_acquire) == detail::state_live)
+        return {};
+    return s->cause_;
+}
+
+std::string to_string(context const& ctx)
+{
+    // Root first: collect the chain, then write it out from the far end.
+    std::vector<detail::node const*> chain;
+    for(auto n = detail::access::node_of(ctx); n; n = n->parent_)
+        chain.push_back(n);
+    std::string out;
+    if(chain.empty() || chain.back()->kind_ != detail::node_kind::todo)
+        out = "background";
+    auto const now = std::chrono::steady_clock::now();
+    for(auto it = chain.rbegin(); it != chain.rend(); ++it)
+    {
+        auto const n = *it;
+        switch(n->kind_)
+        {
+        case detail::node_kind::todo:
+            out += "todo";
+            continue;
+        case detail::node_kind::value:
+        {
+            std::string_view const name = static_cast<detail::value_node_base const*>(n)->key_->name();
+            // with_executor's value (the core names it without including the Asio layer).
+            if(name == "asioctx.executor")
+            {
+                out += ".with_executor";
+                continue;
+            }
+            out += ".with_value(";
+            out += name.empty() ? std::string_view("key") : name;
+            out += ')';
+            continue;
+        }
+        case detail::node_kind::cancel:
+            out += ".with_cancel";
+            continue;
+        case detail::node_kind::deadline:
+        {
+            auto const left = static_cast<detail::deadline_node const*>(n)->deadline_ - now;
+            auto const ms = std::chrono::duration_cast<std::chrono::milliseconds>(left).count();
+            out += ".with_deadline(";
+            if(ms >= 0)
+                out += '+';
+            out += std::to_string(ms);
+            out += "ms)";
+            continue;
+        }
+        case detail::node_kind::without_cancel:
+            out += ".without_cancel";
+            continue;
+        case detail::node_kind::never:
+            continue;
+        }
+    }
+    if(auto const ec = ctx.err())
+    {
+        out += " [";
+        out += ec.message();
+        out += ']';
+    }
+    return out;
+}
+
+std::ostream& operator<<(std::ostream& os, context const& ctx)
+{
+    return os << to_string(ctx);
+}
+
+} // namespace asioctx
