@@ -100,9 +100,38 @@ bool deadline_heap::insert(deadline_node* n, boost::asio::any_io_executor const&
     ++inserts_;
     n->heap_index_ = heap_.size() - 1;
     sift_up(n->heap_index_);
-    if(n->deadline_ < armed_at_)
-        arm(n->deadline_);
+    if(n->deadline_ < armed_at_ && !arm_posted_)
+        post_arm();
     return true;
+}
+
+// The timer is armed from a posted handler, not by the insertion: a deadline cancelled
+// before that handler runs (a request's timeout, most of them) never reaches the
+// kernel, and many insertions in one turn of the io_context arm it once. The timer's
+// expiry is absolute, so arming a little later does not make it fire later.
+void deadline_heap::post_arm()
+{
+    try
+    {
+        boost::asio::post(timer_->get_executor(), [self = shared_from_this()] { self->arm_if_needed(); });
+        arm_posted_ = true;
+    }
+    catch(...)
+    {
+        arm(heap_.front()->deadline_); // no memory for the handler: arm now (or throw)
+    }
+}
+
+// Out of memory while arming, the exception leaves through the io_context's run(), as
+// from any handler; the next insertion posts the arming again.
+void deadline_heap::arm_if_needed()
+{
+    std::lock_guard<std::mutex> g(mutex_);
+    arm_posted_ = false;
+    if(closed_ || heap_.empty())
+        return;
+    if(heap_.front()->deadline_ < armed_at_)
+        arm(heap_.front()->deadline_);
 }
 
 void deadline_heap::remove(deadline_node* n) noexcept

@@ -88,6 +88,29 @@ void mark(cancel_node* n, std::uint8_t state, boost::system::error_code const& c
 
 deadline_node::~deadline_node() = default;
 
+// Frees `n` as the type its kind names (nodes have no virtual destructor).
+static void destroy(node* n) noexcept
+{
+    switch(n->kind_)
+    {
+    case node_kind::value:
+    {
+        auto v = static_cast<value_node_base*>(n);
+        v->destroy_(v);
+        return;
+    }
+    case node_kind::cancel:
+        delete static_cast<cancel_node*>(n);
+        return;
+    case node_kind::deadline:
+        delete static_cast<deadline_node*>(n);
+        return;
+    default:
+        delete n; // without_cancel (the static roots are never released to zero)
+        return;
+    }
+}
+
 void release(node* n) noexcept
 {
     while(n && n->refs_.fetch_sub(1, std::memory_order_acq_rel) == 1)
@@ -95,7 +118,7 @@ void release(node* n) noexcept
         auto parent = n->parent_;
         if(n->diag_) [[unlikely]]
             untrack_node(n);
-        delete n;
+        destroy(n);
         n = parent;
     }
 }

@@ -101,6 +101,8 @@ BOOST_AUTO_TEST_CASE(cancel_before_deadline_gives_canceled_and_disarms)
 {
     asio::io_context ioc;
     auto [ctx, cancel] = asioctx::with_timeout(ioc.get_executor(), asioctx::background(), 1h);
+    BOOST_TEST(!armed(ioc)); // armed from a posted handler
+    ioc.poll();
     BOOST_TEST(armed(ioc));
     cancel();
     BOOST_TEST((ctx.err() == asioctx::error::canceled));
@@ -121,6 +123,7 @@ BOOST_AUTO_TEST_CASE(a_deadline_derived_after_the_last_one_ended_reuses_the_arme
     asio::io_context ioc;
     {
         auto [first, cancel_first] = asioctx::with_timeout(ioc.get_executor(), asioctx::background(), 50ms);
+        ioc.poll(); // armed for 50 ms
         cancel_first();
     }
     auto [second, cancel_second] = asioctx::with_timeout(ioc.get_executor(), asioctx::background(), 1h);
@@ -135,6 +138,25 @@ BOOST_AUTO_TEST_CASE(a_deadline_derived_after_the_last_one_ended_reuses_the_arme
     cancel_second();
     ioc.run(); // and now the io_context runs out of work
     BOOST_TEST(!armed(ioc));
+}
+
+// A timeout cancelled before the io_context runs again (most of a server's) never arms
+// the timer: the arming is posted, and finds nothing left to wait for.
+BOOST_AUTO_TEST_CASE(a_deadline_cancelled_before_the_io_context_runs_never_arms_the_timer)
+{
+    asio::io_context ioc;
+    for(int i = 0; i < 3; ++i)
+    {
+        auto [ctx, cancel] = asioctx::with_timeout(ioc.get_executor(), asioctx::background(), 1h);
+        cancel();
+        ioc.restart();
+        BOOST_TEST(ioc.poll() == 1u); // the posted arming, which finds the heap empty
+        BOOST_TEST(!armed(ioc));
+    }
+    auto const start = clock_type::now();
+    ioc.restart();
+    ioc.run(); // nothing pending: returns at once
+    BOOST_TEST((clock_type::now() - start < 10s));
 }
 
 BOOST_AUTO_TEST_CASE(later_deadline_than_parent_arms_no_timer)

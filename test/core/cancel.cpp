@@ -7,6 +7,7 @@
 #include <boost/asio/error.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <type_traits>
 #include <vector>
 
 using boost::system::error_code;
@@ -178,6 +179,14 @@ BOOST_AUTO_TEST_CASE(deep_chain_cancels_iteratively)
     BOOST_TEST(leaf.done());
     while(!handles.empty())
         handles.pop_back(); // release from the leaf up
+}
+
+// A server fans out a child per request: each is one allocation of a node with no
+// vtable, two intrusive lists and the cause.
+BOOST_AUTO_TEST_CASE(a_cancellable_child_is_at_most_80_bytes)
+{
+    BOOST_TEST(sizeof(asioctx::detail::cancel_node) <= 80u);
+    BOOST_TEST(!std::is_polymorphic_v<asioctx::detail::node>);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

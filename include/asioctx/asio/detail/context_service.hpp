@@ -45,10 +45,10 @@ namespace asioctx::detail {
 
 class waiter;
 
-// Deriving a deadline is a heap insertion (the timer is re-armed only when the new
-// deadline is the earliest); cancelling one is a heap removal (the timer is cancelled
-// only when nothing is left, by a posted check that has seen the heap stay unused, so
-// that an idle io_context can run out of work).
+// Deriving a deadline is a heap insertion (the timer is re-armed, from a posted handler,
+// only when the new deadline is the earliest); cancelling one is a heap removal (the
+// timer is cancelled only when nothing is left, by a posted check that has seen the heap
+// stay unused, so that an idle io_context can run out of work).
 class deadline_heap final : public deadline_keeper, public std::enable_shared_from_this<deadline_heap>
 {
 public:
@@ -70,6 +70,8 @@ public:
 
 private:
     void arm(steady_time when);
+    void post_arm(); // arms at once if it cannot post
+    void arm_if_needed();
     void on_timer(std::uint64_t generation, boost::system::error_code const& ec);
     void post_disarm_check() noexcept; // disarms at once if it cannot post
     void disarm() noexcept;
@@ -88,6 +90,7 @@ private:
     std::uint64_t inserts_at_check_ = 0; // ... when the pending disarm check was posted
     int quiet_checks_ = 0;               // checks in a row that saw no new deadline
     bool disarm_posted_ = false;
+    bool arm_posted_ = false;
     bool closed_ = false;
 };
 
