@@ -30,15 +30,24 @@ for i in 0 1 2 3 4; do
     done
     wrk -t1 -c4 -d1s -H "Authorization: Bearer $token" -H "X-Request-ID: bench-1" \
         "http://127.0.0.1:$((base_port + i))/hello" >/dev/null
+    kill -USR1 "$pid"
     callgrind_control -i on asioctx_http_bench_server >/dev/null 2>&1
     n=$(wrk -t1 -c4 -d"${seconds}s" -H "Authorization: Bearer $token" -H "X-Request-ID: bench-1" \
         "http://127.0.0.1:$((base_port + i))/hello" | awk '/requests in/ { print $1 }')
     callgrind_control -i off asioctx_http_bench_server >/dev/null 2>&1
+    kill -USR1 "$pid"
+    sleep 1
     kill -TERM "$pid"
     wait "$pid" || true
+    if [ "${n:-0}" -eq 0 ]; then
+        echo "${names[$i]}: wrk completed no request" >&2
+        exit 1
+    fi
     total=$(awk '/^totals:/ { print $2; exit }' "$out"/cg.$i*)
     per[$i]=$((total / n))
-    printf '%-30s %8d instructions/request (%d requests)\n' "${names[$i]}:" "${per[$i]}" "$n"
+    allocs=$(awk '/^allocations / { a[++k] = $2 } END { if(k >= 2) printf "%.2f", (a[k] - a[k - 1]) / n }' n="$n" "$out/log.$i")
+    printf '%-30s %8d instructions/request, %s allocations/request (%d requests)\n' \
+        "${names[$i]}:" "${per[$i]}" "${allocs:-?}" "$n"
 done
 awk -v r="${per[0]}" -v rm="${per[1]}" -v b="${per[2]}" -v f="${per[3]}" -v c="${per[4]}" 'BEGIN {
     printf "asioctx bare vs plain Beast:   %+d (%.2fx)\n", b - r, b / r

@@ -8,7 +8,9 @@
 #include <asioctx/asio/detail/context_service.hpp>
 #include <asioctx/asio/detail/waiter.hpp>
 
+#include <boost/asio/detail/concurrency_hint.hpp>
 #include <boost/asio/execution/context.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/query.hpp>
 
 namespace asioctx {
@@ -129,6 +131,21 @@ context derive_executor(context const& parent, boost::asio::any_io_executor ex A
     auto& service = service_for(ex);
     return with_value(parent, executor_key, tree_executor{std::move(ex), service.deadlines(), service.waiters()}
         ASIOCTX_SITE_ARG(site));
+}
+
+bool runs_on_one_thread(boost::asio::any_io_executor const& ex) noexcept
+{
+#if defined(BOOST_ASIO_HAS_IOCP)
+    (void)ex;
+    return false;
+#else
+    auto const* io = ex.target<boost::asio::io_context::executor_type>();
+    if(!io)
+        return false;
+    // The scheduler reads the hint the same way to take its single-thread paths.
+    int const hint = boost::asio::use_service<boost::asio::detail::scheduler>(io->context()).concurrency_hint();
+    return hint == 1 || !BOOST_ASIO_CONCURRENCY_HINT_IS_LOCKING(SCHEDULER, hint);
+#endif
 }
 
 } // namespace detail

@@ -113,7 +113,10 @@ static void destroy(node* n) noexcept
 
 void release(node* n) noexcept
 {
-    while(n && n->refs_.fetch_sub(1, std::memory_order_acq_rel) == 1)
+    // A count of one is ours alone: no other thread can take or drop a reference to the
+    // node (see node::refs_), so the last release needs no read-modify-write.
+    while(n && (n->refs_.load(std::memory_order_acquire) == 1 ||
+                   n->refs_.fetch_sub(1, std::memory_order_acq_rel) == 1))
     {
         auto parent = n->parent_;
         if(n->diag_) [[unlikely]]

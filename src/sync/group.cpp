@@ -71,12 +71,13 @@ void group_state::begin_task()
 
 boost::asio::any_io_executor group_state::task_executor() const
 {
+    // An io_context run by one thread serialises its tasks already (decision 82).
     // A strand of the io_context's own executor type fits in any_io_executor without an
     // allocation; a strand of an any_io_executor would not.
     using io_executor = boost::asio::io_context::executor_type;
     using io_strand = boost::asio::strand<io_executor>;
     using any_strand = boost::asio::strand<boost::asio::any_io_executor>;
-    if(ex_.target<io_strand>() || ex_.target<any_strand>())
+    if(ex_.target<io_strand>() || ex_.target<any_strand>() || runs_on_one_thread(ex_))
         return ex_;
     if(auto io = ex_.target<io_executor>())
         return boost::asio::make_strand(*io);

@@ -12,6 +12,8 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/test/unit_test.hpp>
 
@@ -377,6 +379,31 @@ BOOST_AUTO_TEST_CASE(a_pending_wait_is_outstanding_work_of_its_executor)
     });
     wait_ioc.run(); // returns once the wait has completed, not at once
     BOOST_TEST(waited);
+}
+
+// Coroutine tasks run on a strand of a multi-threaded io_context, and on the io_context's
+// own executor when it was built for one thread (concurrency hint 1): nothing there can
+// run at once, and a strand would only add a hop to every completion.
+BOOST_AUTO_TEST_CASE(a_task_runs_on_a_strand_unless_the_io_context_has_one_thread)
+{
+    using io_strand = asio::strand<asio::io_context::executor_type>;
+    auto const task_executor_is_strand = [](asio::io_context& ioc) {
+        asioctx::group g(asioctx::with_executor(asioctx::background(), ioc.get_executor()));
+        std::optional<bool> strand;
+        g.spawn([&](asioctx::context) -> asio::awaitable<void> {
+            auto ex = co_await asio::this_coro::executor;
+            strand = ex.target<io_strand>() != nullptr;
+        });
+        ioc.run();
+        BOOST_REQUIRE(strand.has_value());
+        return *strand;
+    };
+    asio::io_context many;
+    asio::io_context one(1);
+    BOOST_TEST(task_executor_is_strand(many));
+    BOOST_TEST(!task_executor_is_strand(one));
+    BOOST_TEST(!asioctx::detail::runs_on_one_thread(many.get_executor()));
+    BOOST_TEST(asioctx::detail::runs_on_one_thread(one.get_executor()));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

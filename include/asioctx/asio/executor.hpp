@@ -34,6 +34,11 @@ inline constexpr key<tree_executor> executor_key{"asioctx.executor"};
 
 [[nodiscard]] ASIOCTX_DECL context derive_executor(
     context const& parent, boost::asio::any_io_executor ex ASIOCTX_SITE_PARAM);
+
+// True when `ex` is the executor of an io_context built for one thread: concurrency hint
+// 1 (or an unsafe hint), which Asio documents as "the io_context will be run from a
+// single thread". What runs on such an executor is serialised without a strand.
+ASIOCTX_DECL bool runs_on_one_thread(boost::asio::any_io_executor const& ex) noexcept;
 } // namespace detail
 
 /** Derives a context that carries `ex` as the executor for what the tree schedules:

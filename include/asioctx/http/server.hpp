@@ -48,7 +48,8 @@ class server
 {
 public:
     /** A server whose handlers get contexts derived from `parent` (values included) and
-        run on strands of `ex`.
+        run on strands of `ex` (on `ex` itself when it is an `io_context` built for one
+        thread, with concurrency hint 1).
     */
     ASIOCTX_HTTP_DECL server(boost::asio::any_io_executor ex, context const& parent, handler h,
         server_options options = {});

@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <thread>
@@ -42,6 +43,12 @@ enum : std::uint8_t
     state_deadline = static_cast<std::uint8_t>(error::deadline_exceeded),
 };
 
+// Memory for cancel and deadline nodes (src/core/node_cache.cpp): a thread keeps a few
+// freed nodes of each size for its next derivations, as Asio recycles handler memory. A
+// request's short-lived contexts then cost no malloc or free (decision 83).
+ASIOCTX_DECL void* allocate_node(std::size_t size);
+ASIOCTX_DECL void free_node(void* p, std::size_t size) noexcept;
+
 class diag_record; // src/diagnostics/registry.cpp: what the registry knows of one live node
 
 // Every derived context is one node, reference counted, pointing to its parent.
@@ -65,6 +72,10 @@ public:
         refs_.fetch_add(1, std::memory_order_relaxed);
     }
 
+    // A reference is taken only by a holder of one, or under a lock that the holder of
+    // the last reference must take before dropping it (a node's own lock in the cancel
+    // walk, the deadline keeper's for queued nodes). So a count of one, read by its
+    // holder, stays one: release() frees the node without a read-modify-write.
     std::atomic<std::uint32_t> refs_{1};
     node_kind const kind_;
     std::atomic<std::uint8_t> state_{state_live};
@@ -176,6 +187,17 @@ public:
     constexpr explicit cancel_node(node_kind kind, node* parent) noexcept
         : node(kind, parent)
     {
+    }
+
+    // Cancel and deadline nodes come from the thread's node cache (deadline nodes too:
+    // the size is that of the type deleted).
+    static void* operator new(std::size_t size)
+    {
+        return allocate_node(size);
+    }
+    static void operator delete(void* p, std::size_t size) noexcept
+    {
+        free_node(p, size);
     }
 
     boost::system::error_code cause_; // written once, before state_ is released

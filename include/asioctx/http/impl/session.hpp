@@ -19,7 +19,8 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/cancellation_signal.hpp>
-#include <boost/asio/post.hpp>
+#include <boost/asio/execution/blocking.hpp>
+#include <boost/asio/require.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -76,8 +77,10 @@ inline bool is_bad_request(boost::system::error_code const& ec) noexcept
 // before reading the next request.
 struct session_shared
 {
-    explicit session_shared(std::size_t buffer_limit)
-        : buffer(buffer_limit)
+    session_shared(boost::asio::any_io_executor ex, std::size_t buffer_limit)
+        : executor(std::move(ex))
+        , never_blocking(boost::asio::require(executor, boost::asio::execution::blocking.never))
+        , buffer(buffer_limit)
     {
     }
 
@@ -88,6 +91,9 @@ struct session_shared
         reading,      // the background read is pending
     };
 
+    boost::asio::any_io_executor const executor; // the session's: copied once, not per request
+    // The same, for the watch's start: what asio::post would derive on each call.
+    boost::asio::any_io_executor const never_blocking;
     boost::beast::flat_buffer buffer;
     watch state = watch::idle;
     std::uint64_t start_for = 0;                 // the request whose posted start may run
@@ -125,8 +131,7 @@ class request_state final : public incoming
 public:
     request_state(Stream& stream, std::shared_ptr<session_shared> shared,
         boost::beast::http::request_parser<boost::beast::http::string_body>& parser, context ctx,
-        cancel_handle& cancel, server_options const& options, std::string const& peer,
-        boost::asio::any_io_executor executor, std::uint64_t number)
+        cancel_handle& cancel, server_options const& options, std::string const& peer, std::uint64_t number)
         : stream_(stream)
         , shared_(std::move(shared))
         , parser_(parser)
@@ -134,7 +139,6 @@ public:
         , cancel_(cancel)
         , options_(options)
         , peer_(peer)
-        , executor_(std::move(executor))
         , number_(number)
     {
         shared_->pipelined = false;
@@ -157,7 +161,7 @@ public:
         {
             if(body_error_)
                 throw boost::system::system_error(body_error_);
-            auto deadline = with_timeout(executor_, ctx_, options_.body_timeout);
+            auto deadline = with_timeout(shared_->executor, ctx_, options_.body_timeout);
             // Every read and write is bound at the stream: a deadline or a cancel ends
             // the body within one read, whatever the client sends.
             auto bound = bind_stream(deadline.ctx, stream_);
@@ -223,9 +227,9 @@ public:
             return;
         sh.state = session_shared::watch::start_posted;
         sh.start_for = number_;
-        boost::asio::post(executor_, [sh = shared_, number = number_, &stream = stream_, ex = executor_] {
+        sh.never_blocking.execute([sh = shared_, number = number_, &stream = stream_] {
             if(sh->state == session_shared::watch::start_posted && sh->start_for == number)
-                begin_watch(stream, sh, ex);
+                begin_watch(stream, sh);
         });
     }
 
@@ -273,8 +277,7 @@ private:
         return ec;
     }
 
-    static void begin_watch(Stream& stream, std::shared_ptr<session_shared> const& shared,
-        boost::asio::any_io_executor const& ex)
+    static void begin_watch(Stream& stream, std::shared_ptr<session_shared> const& shared)
     {
         namespace asio = boost::asio;
         using watch = session_shared::watch;
@@ -290,7 +293,7 @@ private:
         sh.signal.slot().clear();
         stream.async_read_some(sh.buffer.prepare((std::min)(room, std::size_t(512))),
             asio::bind_cancellation_slot(sh.signal.slot(),
-                asio::bind_executor(ex, [shared](boost::system::error_code ec, std::size_t n) {
+                asio::bind_executor(sh.executor, [shared](boost::system::error_code ec, std::size_t n) {
                     auto& sh = *shared;
                     sh.state = watch::idle;
                     if(!ec)
@@ -322,7 +325,6 @@ private:
     cancel_handle& cancel_;
     server_options const& options_;
     std::string const& peer_;
-    boost::asio::any_io_executor executor_;
     std::uint64_t number_;
     boost::system::error_code body_error_;
     bool start_posted_ = false;
@@ -359,7 +361,8 @@ boost::asio::awaitable<void> serve_session(Stream& stream, context accepting, co
     using boost::system::error_code;
     auto const executor = co_await asio::this_coro::executor;
     // Room for one header plus what a client may send ahead: pipelining is bounded.
-    auto const shared = std::make_shared<detail::session_shared>(options.header_limit + options.pipeline_limit);
+    auto const shared =
+        std::make_shared<detail::session_shared>(executor, options.header_limit + options.pipeline_limit);
     auto& buffer = shared->buffer;
     std::uint64_t number = 0;
     for(;;)
@@ -408,7 +411,7 @@ boost::asio::awaitable<void> serve_session(Stream& stream, context accepting, co
         }
 
         auto [ctx, cancel] = with_cancel(parent);
-        detail::request_state<Stream> req(stream, shared, parser, ctx, cancel, options, peer, executor, number);
+        detail::request_state<Stream> req(stream, shared, parser, ctx, cancel, options, peer, number);
         if(parser.is_done())
             req.start_watch();
         std::optional<response> res;

@@ -148,8 +148,8 @@ public:
 
     ASIOCTX_DECL std::size_t active() const noexcept;
 
-    // Where a coroutine task runs: the group's executor if it is a strand already,
-    // otherwise a new strand of it.
+    // Where a coroutine task runs: the group's executor if it is a strand already or
+    // an io_context's run by one thread (concurrency hint 1), otherwise a new strand.
     ASIOCTX_DECL boost::asio::any_io_executor task_executor() const;
 
     // Starts `fn(ctx())` now: an awaitable through co_spawn, anything else posted.
