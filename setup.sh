@@ -124,11 +124,13 @@ case "${1:-}" in
         ;;
     bench)
         # callgrind counts instructions (bench/http_instructions.sh); Go's net/http with
-        # golang-jwt is the Go baseline of bench/http_bench.sh (bench/go)
+        # golang-jwt is the Go baseline of bench/http_bench.sh, and Go's context package
+        # that of bench/context_vs_go.sh (both in bench/go)
         install_missing valgrind golang-go golang-github-golang-jwt-jwt-dev
         build_preset release
         ./build/release/bench/asioctx_bench "${@:2}"
         ./build/release/bench/asioctx_http_bench "${@:2}"
+        bench/context_vs_go.sh build/release
         bench/diagnostics_bench.sh build/release
         bench/http_client_bench.sh build/release
         bench/http_bench.sh build/release

@@ -45,9 +45,30 @@ for i in 0 1 2 3 4; do
     fi
     total=$(awk '/^totals:/ { print $2; exit }' "$out"/cg.$i*)
     per[$i]=$((total / n))
+    # Heap allocations: operator new as the server counts it, and every call to malloc
+    # that callgrind saw (operator new ends there, and so do OpenSSL's allocations and
+    # Asio's recycling allocator when its per-thread cache misses, through memalign).
     allocs=$(awk '/^allocations / { a[++k] = $2 } END { if(k >= 2) printf "%.2f", (a[k] - a[k - 1]) / n }' n="$n" "$out/log.$i")
-    printf '%-30s %8d instructions/request, %s allocations/request (%d requests)\n' \
-        "${names[$i]}:" "${per[$i]}" "${allocs:-?}" "$n"
+    mallocs=$(/usr/bin/python3 - "$n" "$out"/cg.$i* <<'PY'
+import re, sys
+n = float(sys.argv[1]); total = 0
+for path in sys.argv[2:]:
+    names, callee = {}, None
+    for line in open(path, errors="replace"):
+        m = re.match(r"c?fn=\((\d+)\)(?: (.*))?", line)
+        if m:
+            if m.group(2):
+                names[m.group(1)] = m.group(2).strip()
+            callee = names.get(m.group(1)) if line.startswith("cfn=") else None
+        elif line.startswith("calls=") and callee is not None:
+            if callee == "malloc":
+                total += int(line[6:].split()[0])
+            callee = None
+print("%.2f" % (total / n))
+PY
+)
+    printf '%-30s %8d instructions/request, %s operator new and %s malloc calls/request (%d requests)\n' \
+        "${names[$i]}:" "${per[$i]}" "${allocs:-?}" "${mallocs:-?}" "$n"
 done
 awk -v r="${per[0]}" -v rm="${per[1]}" -v b="${per[2]}" -v f="${per[3]}" -v c="${per[4]}" 'BEGIN {
     printf "asioctx bare vs plain Beast:   %+d (%.2fx)\n", b - r, b / r

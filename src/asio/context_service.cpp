@@ -8,7 +8,8 @@
 #include <asioctx/asio/detail/waiter.hpp>
 
 #include <boost/asio/execution/context.hpp>
-#include <boost/asio/post.hpp>
+#include <boost/asio/execution/blocking.hpp>
+#include <boost/asio/require.hpp>
 #include <boost/asio/query.hpp>
 
 namespace asioctx::detail {
@@ -95,7 +96,10 @@ bool deadline_heap::insert(deadline_node* n, boost::asio::any_io_executor const&
     if(closed_)
         return false;
     if(!timer_)
+    {
         timer_.emplace(ex);
+        post_to_ = boost::asio::require(timer_->get_executor(), boost::asio::execution::blocking.never);
+    }
     heap_.push_back(n);
     ++inserts_;
     n->heap_index_ = heap_.size() - 1;
@@ -113,7 +117,7 @@ void deadline_heap::post_arm()
 {
     try
     {
-        boost::asio::post(timer_->get_executor(), [self = shared_from_this()] { self->arm_if_needed(); });
+        post_to_.execute([self = shared_from_this()] { self->arm_if_needed(); });
         arm_posted_ = true;
     }
     catch(...)
@@ -160,7 +164,7 @@ void deadline_heap::post_disarm_check() noexcept
 {
     try
     {
-        boost::asio::post(timer_->get_executor(), [self = shared_from_this()] { self->disarm_if_idle(); });
+        post_to_.execute([self = shared_from_this()] { self->disarm_if_idle(); });
         disarm_posted_ = true;
         inserts_at_check_ = inserts_;
     }
@@ -199,6 +203,7 @@ void deadline_heap::close() noexcept
     ++generation_;
     armed_at_ = steady_time::max();
     timer_.reset();
+    post_to_ = {};
 }
 
 std::size_t deadline_heap::size() const

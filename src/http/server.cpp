@@ -126,6 +126,8 @@ asio::awaitable<void> serve_connection(std::shared_ptr<server::state> st, tcp::s
     error_code ignored;
     if(!st->tls)
     {
+        // Responses are written at once when the kernel takes them (serve_session).
+        socket.non_blocking(true, ignored);
         co_await serve_session(socket, st->accept_ctx, st->requests_ctx, st->h, st->options, peer);
         socket.shutdown(tcp::socket::shutdown_send, ignored);
         socket.close(ignored);

@@ -1,5 +1,6 @@
 // Tests for <asioctx/http/server.hpp>, end to end over loopback: per-request contexts
 // cancelled on disconnect, pipelining, limits, a throwing handler, graceful shutdown.
+#include <asioctx/asio/executor.hpp>
 #include <asioctx/core/cancel.hpp>
 #include <asioctx/http/error.hpp>
 #include <asioctx/http/middleware.hpp>
@@ -138,6 +139,68 @@ BOOST_AUTO_TEST_CASE(disconnect_cancels_the_handler)
     BOOST_TEST((ec == asioctx::error::canceled));
     BOOST_TEST((cause == asioctx::http::error::client_disconnected));
     BOOST_TEST((took < 2s)); // "within a few ms"; generous for loaded machines
+}
+
+// On an io_context built for one thread the connections have no strand (decision 82):
+// requests are served, a disconnect still cancels the waiting handler, and a response
+// larger than the socket takes at once arrives whole (its first part written without
+// waiting, the rest by an operation; decision 85).
+BOOST_AUTO_TEST_CASE(an_io_context_for_one_thread_serves_without_strands)
+{
+    std::promise<error_code> cause_seen;
+    std::string const large(4 * 1024 * 1024, 'x');
+    test::test_server s(
+        [&](asioctx::context ctx, asioctx::http::incoming& in) -> asio::awaitable<asioctx::http::response> {
+            if(in.header().target() == "/large")
+                co_return asioctx::http::make_response(in.header(), bhttp::status::ok, large);
+            if(in.header().target() == "/slow")
+            {
+                co_await asioctx::async_sleep(ctx, 30s, asio::as_tuple(asio::use_awaitable));
+                cause_seen.set_value(asioctx::cause(ctx));
+            }
+            co_return asioctx::http::make_response(in.header(), bhttp::status::ok, "hello");
+        },
+        {}, asioctx::background(), 1);
+    BOOST_REQUIRE(asioctx::detail::runs_on_one_thread(s.ioc.get_executor()));
+    {
+        client c(s.port());
+        BOOST_TEST(c.get("/a").body() == "hello");
+        std::this_thread::sleep_for(200ms); // the client reads nothing for a while
+        auto r = c.get("/large");
+        BOOST_TEST(r.body().size() == large.size());
+        BOOST_TEST((r.body() == large));
+        BOOST_TEST(c.get("/b").body() == "hello");
+    }
+    {
+        client c(s.port());
+        c.send_raw("GET /slow HTTP/1.1\r\nHost: t\r\n\r\n");
+        std::this_thread::sleep_for(100ms);
+    } // the client leaves while the handler waits
+    auto result = cause_seen.get_future();
+    BOOST_REQUIRE((result.wait_for(10s) == std::future_status::ready));
+    BOOST_TEST((result.get() == asioctx::http::error::client_disconnected));
+}
+
+// A client that reads nothing: the part of the response the socket took at once went
+// without waiting, the rest waits under the write deadline, which ends the connection.
+BOOST_AUTO_TEST_CASE(a_client_that_reads_nothing_is_cut_off_at_the_write_timeout)
+{
+    asioctx::http::server_options o;
+    o.write_timeout = 300ms;
+    test::test_server s(
+        [](asioctx::context, asioctx::http::incoming& in) -> asio::awaitable<asioctx::http::response> {
+            co_return asioctx::http::make_response(in.header(), bhttp::status::ok, std::string(32 * 1024 * 1024, 'z'));
+        },
+        o);
+    client c(s.port());
+    c.send_raw("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+    auto const start = clock_type::now();
+    while(s.srv->connections() == 0 && clock_type::now() - start < 5s)
+        std::this_thread::sleep_for(1ms);
+    BOOST_REQUIRE(s.srv->connections() == 1u);
+    while(s.srv->connections() != 0 && clock_type::now() - start < 20s)
+        std::this_thread::sleep_for(10ms);
+    BOOST_TEST(s.srv->connections() == 0u); // closed by the write deadline, not by the test
 }
 
 // Two requests in one write: the second is pipelined, kept, and cancels nothing.

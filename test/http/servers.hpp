@@ -62,8 +62,11 @@ struct test_server
     std::atomic<bool> finished{false};
     std::jthread thread;
 
+    // `concurrency_hint` 1 builds the io_context for one thread: connections then run
+    // without strands.
     explicit test_server(asioctx::http::handler h, asioctx::http::server_options o = {},
-        asioctx::context parent = asioctx::background())
+        asioctx::context parent = asioctx::background(), int concurrency_hint = BOOST_ASIO_CONCURRENCY_HINT_DEFAULT)
+        : ioc(concurrency_hint)
     {
         srv.emplace(ioc.get_executor(), parent, std::move(h), o);
         srv->listen({boost::asio::ip::address_v4::loopback(), 0});

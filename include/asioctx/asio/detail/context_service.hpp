@@ -84,6 +84,9 @@ private:
     mutable std::mutex mutex_;
     std::vector<deadline_node*> heap_;
     std::optional<boost::asio::steady_timer> timer_;
+    // The timer's executor as asio::post would prepare it on every call (never blocking),
+    // prepared once with the timer.
+    boost::asio::any_io_executor post_to_;
     steady_time armed_at_ = steady_time::max();
     std::uint64_t generation_ = 0;
     std::uint64_t inserts_ = 0;          // deadlines ever queued

@@ -16,6 +16,8 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/basic_stream_socket.hpp>
+#include <boost/asio/error.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/cancellation_signal.hpp>
@@ -31,6 +33,7 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/system/system_error.hpp>
 
@@ -39,6 +42,7 @@
 #include <memory>
 #include <optional>
 #include <tuple>
+#include <type_traits>
 
 namespace asioctx::http::detail {
 
@@ -332,6 +336,44 @@ private:
     bool continue_sent_ = false;
 };
 
+template<class Stream>
+struct is_stream_socket : std::false_type
+{
+};
+
+template<class Protocol, class Executor>
+struct is_stream_socket<boost::asio::basic_stream_socket<Protocol, Executor>> : std::true_type
+{
+};
+
+// Writes what a socket in non-blocking mode takes now, without waiting (decision 85).
+// True when that ended the write: all of it went, or the socket failed (`ec`). False
+// when the rest must wait for the socket (the serializer keeps its place), or when the
+// stream is not a non-blocking socket.
+template<class Stream, class Serializer>
+bool write_now(Stream& stream, Serializer& sr, boost::system::error_code& ec)
+{
+    if constexpr(is_stream_socket<Stream>::value)
+    {
+        if(!stream.non_blocking())
+            return false;
+        boost::beast::http::write(stream, sr, ec);
+        if(ec == boost::asio::error::would_block || ec == boost::asio::error::try_again)
+        {
+            ec = {};
+            return false;
+        }
+        return true;
+    }
+    else
+    {
+        (void)stream;
+        (void)sr;
+        (void)ec;
+        return false;
+    }
+}
+
 // Writes a final response on a connection about to close.
 template<class Stream>
 boost::asio::awaitable<void> reply_and_close(Stream& stream, boost::beast::http::status status, std::string text,
@@ -449,9 +491,17 @@ boost::asio::awaitable<void> serve_session(Stream& stream, context accepting, co
         // HEAD: the header a GET would have, Content-Length included, and no body.
         if(parser.get().method() == bhttp::verb::head)
             res->body().clear();
-        auto write_deadline = with_timeout(executor, background(), options.write_timeout);
-        auto bound = bind_stream(write_deadline.ctx, stream);
-        auto [wec, wn] = co_await bhttp::async_write(bound, *res, asio::as_tuple(asio::use_awaitable));
+        bhttp::serializer<false, bhttp::string_body> sr(*res);
+        error_code wec;
+        // What a non-blocking socket takes at once goes now (usually the whole answer);
+        // only a remainder needs an operation, and a deadline on it.
+        if(!detail::write_now(stream, sr, wec))
+        {
+            auto write_deadline = with_timeout(executor, background(), options.write_timeout);
+            auto bound = bind_stream(write_deadline.ctx, stream);
+            std::tie(wec, std::ignore) =
+                co_await bhttp::async_write(bound, sr, asio::as_tuple(asio::use_awaitable));
+        }
         if(wec || !keep)
             co_return;
     }
