@@ -215,11 +215,11 @@ static registration* cancel_subtree(cancel_node* n, std::uint8_t state,
     }
 }
 
-void cancel(cancel_node* n, std::uint8_t state, boost::system::error_code cause,
+// The whole walk: children, registrations to fire, deadline nodes to take out of their
+// keeper.
+BOOST_NOINLINE static void cancel_walk(cancel_node* n, std::uint8_t state, boost::system::error_code const& cause,
     bool remove_from_parent) noexcept
 {
-    if(!cause)
-        cause = make_state_error(state);
     deadline_node* leaving = nullptr;
     auto fire = cancel_subtree(n, state, cause, leaving);
     // Outside every lock. Done deadline nodes leave their keepers (keeper_ no longer
@@ -242,6 +242,34 @@ void cancel(cancel_node* n, std::uint8_t state, boost::system::error_code cause,
         r->fire(err, cause);
         r->release();
     }
+    if(remove_from_parent)
+        unlink_from_parent(n);
+}
+
+void cancel(cancel_node* n, std::uint8_t state, boost::system::error_code cause,
+    bool remove_from_parent) noexcept
+{
+    if(!cause)
+        cause = make_state_error(state);
+    // Most cancels end a context with no children, nothing registered and no timer entry
+    // (a request's context, a cancelled child): marked under its lock, with none of the
+    // walk's bookkeeping. Anything else unlocks and takes the walk, which locks again and
+    // looks afresh.
+    lock(n);
+    if(n->state_.load(std::memory_order_relaxed) == state_live)
+    {
+        if(n->first_child_ || n->regs_ || n->kind_ != node_kind::cancel)
+        {
+            unlock(n);
+            cancel_walk(n, state, cause, remove_from_parent);
+            return;
+        }
+        n->cause_ = cause;
+        n->state_.store(state, std::memory_order_release);
+    }
+    // Done already (by this cancel or an earlier one, whose walk has finished: it held
+    // this lock until then).
+    unlock(n);
     if(remove_from_parent)
         unlink_from_parent(n);
 }
