@@ -13,7 +13,6 @@
 #include <asioctx/asio/executor.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/post.hpp>
 
 #include <optional>
 #include <type_traits>

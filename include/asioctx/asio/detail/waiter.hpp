@@ -232,11 +232,6 @@ public:
     {
     }
 
-    Handler& get() noexcept
-    {
-        return *handler_;
-    }
-
     // Posts the handler with `result` under `w`'s claim (see post_claimed); if the
     // claim is refused, the handler and `result` are destroyed uncalled. Either way the
     // work is released.
