@@ -7,8 +7,8 @@
 #include <asioctx/asio/detail/context_service.hpp>
 #include <asioctx/asio/detail/waiter.hpp>
 
-#include <boost/asio/execution/context.hpp>
 #include <boost/asio/execution/blocking.hpp>
+#include <boost/asio/execution/context.hpp>
 #include <boost/asio/require.hpp>
 #include <boost/asio/query.hpp>
 

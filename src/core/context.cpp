@@ -264,8 +264,10 @@ void cancel(cancel_node* n, std::uint8_t state, boost::system::error_code cause,
             cancel_walk(n, state, cause, remove_from_parent);
             return;
         }
-        n->cause_ = cause;
-        n->state_.store(state, std::memory_order_release);
+        // Marked as the walk marks every node; a leaf gives it nothing to fire or remove.
+        registration* fire = nullptr;
+        deadline_node* leaving = nullptr;
+        mark(n, state, cause, fire, leaving);
     }
     // Done already (by this cancel or an earlier one, whose walk has finished: it held
     // this lock until then).

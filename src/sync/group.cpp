@@ -28,6 +28,15 @@ context carrying(context const& parent, boost::asio::any_io_executor const& ex)
     return with_executor(parent, ex);
 }
 
+// Whether `ex` serialises what runs on it already: a strand, or an io_context run by one
+// thread (decision 82). Asked once per group: the thread check looks up a service.
+bool serialises(boost::asio::any_io_executor const& ex)
+{
+    using io_strand = boost::asio::strand<boost::asio::io_context::executor_type>;
+    using any_strand = boost::asio::strand<boost::asio::any_io_executor>;
+    return ex.target<io_strand>() || ex.target<any_strand>() || runs_on_one_thread(ex);
+}
+
 // A system_error thrown by a task is its error code; anything else stays an exception.
 void classify(std::exception_ptr& ep, boost::system::error_code& ec) noexcept
 {
@@ -51,6 +60,7 @@ void classify(std::exception_ptr& ep, boost::system::error_code& ec) noexcept
 
 group_state::group_state(boost::asio::any_io_executor ex, context const& parent)
     : ex_(std::move(ex))
+    , serialised_(serialises(ex_))
 {
     auto c = with_cancel(carrying(parent, ex_));
     ctx_ = std::move(c.ctx);
@@ -71,15 +81,11 @@ void group_state::begin_task()
 
 boost::asio::any_io_executor group_state::task_executor() const
 {
-    // An io_context run by one thread serialises its tasks already (decision 82).
+    if(serialised_)
+        return ex_;
     // A strand of the io_context's own executor type fits in any_io_executor without an
     // allocation; a strand of an any_io_executor would not.
-    using io_executor = boost::asio::io_context::executor_type;
-    using io_strand = boost::asio::strand<io_executor>;
-    using any_strand = boost::asio::strand<boost::asio::any_io_executor>;
-    if(ex_.target<io_strand>() || ex_.target<any_strand>() || runs_on_one_thread(ex_))
-        return ex_;
-    if(auto io = ex_.target<io_executor>())
+    if(auto io = ex_.target<boost::asio::io_context::executor_type>())
         return boost::asio::make_strand(*io);
     return boost::asio::make_strand(ex_);
 }

@@ -71,8 +71,9 @@ struct server_options
     operations support per-operation cancellation (sockets, `ssl::stream`,
     `beast::tcp_stream`). On a `basic_stream_socket` in non-blocking mode (as the
     server's are) a response is first written without waiting, and only what the socket
-    did not take is written by an operation under the write deadline. Everything runs on the calling coroutine's executor, which must
-    not run two handlers at once (a strand, or an `io_context` run by one thread).
+    did not take is written by an operation under the write deadline. Everything runs
+    on the calling coroutine's executor, which must not run two handlers at once (a
+    strand, or an `io_context` run by one thread).
 
     Completes when the connection should be closed; closing it is the caller's.
     Cancellation: end `accepting` (between requests) or `parent` (the requests).

@@ -17,10 +17,10 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/basic_stream_socket.hpp>
-#include <boost/asio/error.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/error.hpp>
 #include <boost/asio/execution/blocking.hpp>
 #include <boost/asio/require.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -351,7 +351,8 @@ struct is_stream_socket<boost::asio::basic_stream_socket<Protocol, Executor>> : 
 // when the rest must wait for the socket (the serializer keeps its place), or when the
 // stream is not a non-blocking socket.
 template<class Stream, class Serializer>
-bool write_now(Stream& stream, Serializer& sr, boost::system::error_code& ec)
+bool write_now([[maybe_unused]] Stream& stream, [[maybe_unused]] Serializer& sr,
+    [[maybe_unused]] boost::system::error_code& ec)
 {
     if constexpr(is_stream_socket<Stream>::value)
     {
@@ -365,13 +366,7 @@ bool write_now(Stream& stream, Serializer& sr, boost::system::error_code& ec)
         }
         return true;
     }
-    else
-    {
-        (void)stream;
-        (void)sr;
-        (void)ec;
-        return false;
-    }
+    return false;
 }
 
 // Writes a final response on a connection about to close.

@@ -173,6 +173,7 @@ private:
     group_waiter* take_waiters_locked() noexcept;
 
     boost::asio::any_io_executor ex_;
+    bool serialised_; // ex_ runs one thing at a time already: tasks need no strand of their own
     context ctx_;
     cancel_handle cancel_;
     std::unique_ptr<semaphore> limit_;
