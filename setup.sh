@@ -18,6 +18,8 @@ packages=(
     libboost1.81-dev libboost-test1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-context1.81-dev
     libboost-stacktrace1.81-dev
     libboost1.81-tools-dev libssl-dev libbenchmark-dev python3-jwt python3-cryptography wrk
+    libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+    golang-go golang-google-grpc-dev protoc-gen-go-grpc golang-goprotobuf-dev python3-grpcio python3-protobuf
 )
 
 # Installs what is missing of the packages above and of any named as arguments.
@@ -104,7 +106,7 @@ case "${1:-}" in
         ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 run_ctest asan
         echo "== TSan (clang)"
         build_preset tsan
-        TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" run_ctest tsan
+        TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/test/tsan.supp" run_ctest tsan
         echo "== libFuzzer (clang): the header parsers, for a bounded time"
         build_preset fuzz
         run_ctest fuzz
@@ -130,6 +132,7 @@ case "${1:-}" in
         build_preset release
         ./build/release/bench/asioctx_bench "${@:2}"
         ./build/release/bench/asioctx_http_bench "${@:2}"
+        ./build/release/bench/asioctx_grpc_bench "${@:2}"
         bench/context_vs_go.sh build/release
         bench/diagnostics_bench.sh build/release
         bench/http_client_bench.sh build/release

@@ -1,7 +1,10 @@
 # Compiles each public header alone (syntax only): every header includes what it uses.
-# cmake -DINCLUDE_DIR= -DCXX= -DWORK= -P
+# cmake -DINCLUDE_DIR= -DCXX= -DWORK= [-DWITH_GRPC=ON] -P
 file(GLOB headers RELATIVE ${INCLUDE_DIR}
     ${INCLUDE_DIR}/asioctx.hpp ${INCLUDE_DIR}/asioctx/*.hpp ${INCLUDE_DIR}/asioctx/*/*.hpp)
+if(NOT WITH_GRPC)
+    list(FILTER headers EXCLUDE REGEX "^asioctx/grpc")
+endif()
 file(MAKE_DIRECTORY ${WORK})
 set(failed "")
 foreach(h IN LISTS headers)

@@ -1,6 +1,7 @@
 cmake_minimum_required(VERSION 3.20)
 # The layers, checked: each folder of include/asioctx and src includes only its own layer
-# and those below it (core < asio < sync; diagnostics above core; http above all), and
+# and those below it (core < asio < sync; diagnostics above core; http above all; grpc
+# above http, whose request-id and trace rules it shares), and
 # the core includes no Asio header.
 # cmake -DROOT=<source dir> -P layering.cmake
 set(below_core "core")
@@ -8,9 +9,10 @@ set(below_asio "core;asio")
 set(below_sync "core;asio;sync")
 set(below_diagnostics "core;diagnostics")
 set(below_http "core;asio;sync;diagnostics;http")
+set(below_grpc "core;asio;sync;diagnostics;http;grpc")
 set(failed "")
 set(checked 0)
-foreach(layer core asio sync diagnostics http)
+foreach(layer core asio sync diagnostics http grpc)
     file(GLOB_RECURSE files ${ROOT}/include/asioctx/${layer}/*.hpp ${ROOT}/src/${layer}/*.cpp)
     if(EXISTS ${ROOT}/include/asioctx/${layer}.hpp)
         list(APPEND files ${ROOT}/include/asioctx/${layer}.hpp)

@@ -53,4 +53,16 @@ BOOST_AUTO_TEST_CASE(formatting_rounds_down_and_round_trips)
     }
 }
 
+// What real peers send: Go (to the microsecond), gRPC's C++ core (milliseconds rounded
+// up to three significant digits, seconds, hours) and long budgets in milliseconds.
+BOOST_AUTO_TEST_CASE(accepts_what_grpc_peers_send)
+{
+    BOOST_TEST((parse_budget("249936u") == std::chrono::nanoseconds(249'936'000)));
+    BOOST_TEST((parse_budget("51m") == std::chrono::nanoseconds(51ms)));
+    BOOST_TEST((parse_budget("1010m") == std::chrono::nanoseconds(1010ms)));
+    BOOST_TEST((parse_budget("101S") == std::chrono::nanoseconds(101s)));
+    BOOST_TEST((parse_budget("1H") == std::chrono::nanoseconds(1h)));
+    BOOST_TEST((parse_budget("10800000m") == std::chrono::nanoseconds(3h)));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
