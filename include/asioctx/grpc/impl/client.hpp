@@ -42,8 +42,9 @@ ASIOCTX_GRPC_DECL void cancel_unless_deadline(::grpc::ClientContext& call, conte
 /** One outgoing unary call, as gRPC's reactor.
 
     Owned by shared pointers: `self` holds it from the start of the call until gRPC's
-    `OnDone`, the completion posted to the handler's executor holds it until the handler
-    is called, and the cancel `after_func` holds one until it runs or is stopped. The
+    `OnDone`, and the completion posted to the handler's executor holds it until the
+    handler is called. The cancel `after_func` holds a weak one: the operation owns its
+    handle, so a strong one would be a cycle. The
     handler, slot and `after_func` handle are touched only by the initiation and by the
     completion on the handler's executor; `call` is thread-safe for `TryCancel`.
     Everything the initiation wrote is published by `started` (release) before the
@@ -142,8 +143,13 @@ auto async_unary(context const& ctx, Stub* stub,
         auto slot = boost::asio::get_associated_cancellation_slot(op->handler);
         if(slot.is_connected())
             slot.template emplace<detail::unary_canceller<operation>>(detail::unary_canceller<operation>{op.get()});
+        // A weak reference: the operation owns the handle, and the call is over (and
+        // nothing left to cancel) once the operation is gone.
         if(ctx.can_be_done())
-            op->on_cancel = after_func(ex, ctx, [op] { detail::cancel_unless_deadline(op->call, op->ctx); });
+            op->on_cancel = after_func(ex, ctx, [weak = std::weak_ptr<operation>(op)] {
+                if(auto const live = weak.lock())
+                    detail::cancel_unless_deadline(live->call, live->ctx);
+            });
         auto* raw = op.get();
         raw->self = std::move(op);
         raw->started.store(true, std::memory_order_release);
