@@ -4,7 +4,9 @@
 //
 // Each iteration is one call, waited for by the benchmark's thread: gRPC's callback
 // wakes it through a condition variable (gRPC alone) or through the io_context the
-// asioctx client's completion is posted to (asioctx).
+// asioctx client's completion is posted to (asioctx). A second baseline server hands each
+// call to an io_context and finishes it there, as any server whose handlers run on an
+// Asio executor does: the nearest baseline of asioctx's server.
 
 #include "alloc_counter.hpp"
 
@@ -15,6 +17,7 @@
 
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 
 #include <grpcpp/grpcpp.h>
 
@@ -48,6 +51,31 @@ class plain_echo final : public Echo::CallbackService
     }
 };
 
+// gRPC's callback server handing each call to an io_context and finishing it there: what
+// any server whose handlers run on an Asio executor pays, without asioctx.
+class handed_over_echo final : public Echo::CallbackService
+{
+public:
+    explicit handed_over_echo(asio::io_context& ioc)
+        : ioc_(ioc)
+    {
+    }
+
+    ::grpc::ServerUnaryReactor* Echo(
+        ::grpc::CallbackServerContext* call, EchoMessage const* request, EchoMessage* reply) override
+    {
+        auto* reactor = call->DefaultReactor();
+        asio::post(ioc_, [reactor, request, reply] {
+            reply->set_text(request->text());
+            reactor->Finish(::grpc::Status::OK);
+        });
+        return reactor;
+    }
+
+private:
+    asio::io_context& ioc_;
+};
+
 // asioctx's server: the handler is a coroutine on the server's io_context, with a context.
 class asioctx_echo final : public Echo::CallbackService
 {
@@ -75,18 +103,23 @@ private:
 struct servers
 {
     asio::io_context ioc{1};
-    asioctx::grpc::server asioctx_server{ioc.get_executor(), asioctx::background()};
+    asioctx::grpc::server_options options; // named: g++ 12 -O3 misreads a defaulted temporary
+    asioctx::grpc::server asioctx_server{ioc.get_executor(), asioctx::background(), options};
     plain_echo plain;
+    handed_over_echo handed_over{ioc};
     asioctx_echo wrapped{asioctx_server};
     std::unique_ptr<::grpc::Server> plain_server;
+    std::unique_ptr<::grpc::Server> handed_over_server;
     std::unique_ptr<::grpc::Server> wrapped_server;
     int plain_port = 0;
+    int handed_over_port = 0;
     int wrapped_port = 0;
     std::thread thread;
 
     servers()
     {
         plain_server = start(plain, plain_port);
+        handed_over_server = start(handed_over, handed_over_port);
         wrapped_server = start(wrapped, wrapped_port);
         asioctx_server.async_run(*wrapped_server, asio::detached);
         thread = std::thread([this] { ioc.run(); });
@@ -95,6 +128,7 @@ struct servers
     ~servers()
     {
         asioctx_server.stop();
+        handed_over_server->Shutdown();
         thread.join();
         plain_server->Shutdown();
     }
@@ -128,7 +162,7 @@ EchoMessage message()
 }
 
 // gRPC's callback client: a deadline 10 s away, like the asioctx call's context.
-void plain_calls(benchmark::State& state, int port)
+void plain_calls(benchmark::State& state, int port, bool with_deadline = true)
 {
     auto stub = stub_for(port);
     std::mutex mutex;
@@ -138,7 +172,8 @@ void plain_calls(benchmark::State& state, int port)
     for(auto _ : state)
     {
         ::grpc::ClientContext call;
-        call.set_deadline(std::chrono::system_clock::now() + 10s);
+        if(with_deadline)
+            call.set_deadline(std::chrono::system_clock::now() + 10s);
         EchoMessage reply;
         bool done = false;
         bool ok = false;
@@ -200,11 +235,24 @@ void asioctx_client_grpc_server(benchmark::State& state)
 }
 BENCHMARK(asioctx_client_grpc_server)->UseRealTime();
 
+void baseline_grpc_client_grpc_server_on_io_context(benchmark::State& state)
+{
+    plain_calls(state, servers::get().handed_over_port);
+}
+BENCHMARK(baseline_grpc_client_grpc_server_on_io_context)->UseRealTime();
+
 void grpc_client_asioctx_server(benchmark::State& state)
 {
     plain_calls(state, servers::get().wrapped_port);
 }
 BENCHMARK(grpc_client_asioctx_server)->UseRealTime();
+
+// The same without a deadline: the call context then has no deadline node.
+void grpc_client_asioctx_server_no_deadline(benchmark::State& state)
+{
+    plain_calls(state, servers::get().wrapped_port, false);
+}
+BENCHMARK(grpc_client_asioctx_server_no_deadline)->UseRealTime();
 
 } // namespace
 

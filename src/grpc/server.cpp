@@ -124,7 +124,7 @@ server_call::server_call(std::shared_ptr<server_state> server, ::grpc::CallbackS
     {
         auto const remaining = std::min<std::chrono::nanoseconds>(
             deadline - system_clock::now(), options.max_deadline);
-        auto d = with_deadline(server_->ex, ctx, steady_clock::now() + remaining);
+        auto d = with_deadline(ctx, steady_clock::now() + remaining); // the heap the context carries
         ctx_ = std::move(d.ctx);
         cancel_ = std::move(d.cancel);
     }

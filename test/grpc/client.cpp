@@ -273,4 +273,36 @@ BOOST_FIXTURE_TEST_CASE(an_http_budget_becomes_an_outgoing_deadline_without_grow
     }
 }
 
+// Calls one after another on an io_context run by this thread alone: while a call is
+// pending the io_context has work, so run_one() never returns for want of it, and every
+// completion arrives.
+BOOST_FIXTURE_TEST_CASE(a_pending_call_keeps_its_io_context_running, fixture, *boost::unit_test::timeout(300))
+{
+    int const calls = 2000;
+    int completed = 0;
+    int ran_out_of_work = 0;
+    for(int i = 0; i < calls && ran_out_of_work == 0; ++i)
+    {
+        auto [ctx, cancel] = asioctx::with_timeout(root, 10s);
+        bool done = false;
+        asioctx::grpc::async_unary(ctx, stub->async(), &Peer::Stub::async::Sleep, sleep_request("loop-" + std::to_string(i), 0),
+            [&](error_code ec, SleepReply) {
+                BOOST_TEST(!ec, ec.message());
+                done = true;
+            });
+        ioc.restart();
+        while(!done)
+        {
+            if(ioc.run_one() == 0)
+            {
+                ++ran_out_of_work;
+                break;
+            }
+        }
+        completed += done;
+    }
+    BOOST_TEST(ran_out_of_work == 0);
+    BOOST_TEST(completed == calls);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -67,7 +67,7 @@ struct unary_operation final : ::grpc::ClientUnaryReactor
     Request request;
     Response response;
     Handler handler;
-    boost::asio::any_io_executor work; // the handler's executor, counting the call as work
+    boost::asio::any_io_executor work; // the handler's executor, counting the call as work until OnDone
     after_func_handle on_cancel;
     std::shared_ptr<unary_operation> self;
     std::atomic<bool> aborted{false};
@@ -77,8 +77,11 @@ struct unary_operation final : ::grpc::ClientUnaryReactor
     {
         (void)started.load(std::memory_order_acquire);
         auto op = std::move(self);
-        auto const ex = op->work;
-        boost::asio::post(ex, [op = std::move(op), status] { op->finish(status); });
+        // The completion is queued first, then the call's work released: the executor's
+        // work count covers the completion without a gap, from whatever thread this is.
+        auto const release = std::move(op->work);
+        boost::asio::post(boost::asio::prefer(release, boost::asio::execution::outstanding_work.untracked),
+            [op = std::move(op), status] { op->finish(status); });
     }
 
     // On the handler's executor, after OnDone.
@@ -91,7 +94,6 @@ struct unary_operation final : ::grpc::ClientUnaryReactor
         auto const ec = error_of(status, ctx, aborted.load(std::memory_order_relaxed));
         auto h = std::move(handler);
         auto r = std::move(response);
-        auto keep_work = std::move(work); // released once the handler has run
         std::move(h)(ec, std::move(r));
     }
 };
