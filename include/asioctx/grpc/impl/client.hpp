@@ -67,7 +67,7 @@ struct unary_operation final : ::grpc::ClientUnaryReactor
     Request request;
     Response response;
     Handler handler;
-    boost::asio::any_io_executor work; // the handler's executor, counting the call as work until OnDone
+    boost::asio::any_io_executor work; // the handler's executor, counting the call as work
     after_func_handle on_cancel;
     std::shared_ptr<unary_operation> self;
     std::atomic<bool> aborted{false};
@@ -77,11 +77,12 @@ struct unary_operation final : ::grpc::ClientUnaryReactor
     {
         (void)started.load(std::memory_order_acquire);
         auto op = std::move(self);
-        // The completion is queued first, then the call's work released: the executor's
-        // work count covers the completion without a gap, from whatever thread this is.
-        auto const release = std::move(op->work);
-        boost::asio::post(boost::asio::prefer(release, boost::asio::execution::outstanding_work.untracked),
-            [op = std::move(op), status] { op->finish(status); });
+        // Posted through an untracked copy: once the completion is queued it may run, and
+        // the io_context may be gone, before this thread has left OnDone; nothing here may
+        // touch the context after the post. The call's tracked work is released by the
+        // completion, on the handler's executor.
+        auto const ex = boost::asio::prefer(op->work, boost::asio::execution::outstanding_work.untracked);
+        boost::asio::post(ex, [op = std::move(op), status] { op->finish(status); });
     }
 
     // On the handler's executor, after OnDone.
@@ -94,6 +95,7 @@ struct unary_operation final : ::grpc::ClientUnaryReactor
         auto const ec = error_of(status, ctx, aborted.load(std::memory_order_relaxed));
         auto h = std::move(handler);
         auto r = std::move(response);
+        auto const keep_work = std::move(work); // released once the handler has run
         std::move(h)(ec, std::move(r));
     }
 };
