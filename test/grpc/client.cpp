@@ -249,7 +249,9 @@ BOOST_AUTO_TEST_CASE(a_three_hop_chain_carries_deadline_and_cancel, *boost::unit
         process p(python_peer({"call", middle.address(), "10000", "10000", "chain-c", "300", "-", "-", go.address()}));
         auto const r = fields(p.read_line(60s));
         BOOST_TEST(r.at("code") == "Canceled");
-        BOOST_TEST(middle.ended("chain-c")->ended == "canceled:client");
+        auto const middle_seen = middle.ended("chain-c");
+        BOOST_TEST_REQUIRE(middle_seen.has_value());
+        BOOST_TEST(middle_seen->ended == "canceled:client");
         BOOST_TEST(go.ended("chain-c").ended() == "canceled");
     }
 }

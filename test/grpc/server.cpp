@@ -123,7 +123,9 @@ BOOST_AUTO_TEST_CASE(no_deadline_means_none)
     auto const r = peer_call(go_peer, s.address(), 0, 10, "n1");
     BOOST_TEST(r.at("code") == "OK");
     BOOST_TEST(r.at("remaining_us") == "-1");
-    BOOST_TEST(s.ended("n1")->ended == "ok");
+    auto const seen = s.ended("n1");
+    BOOST_TEST_REQUIRE(seen.has_value());
+    BOOST_TEST(seen->ended == "ok");
 }
 
 // A deadline further away than the server's maximum is clamped to it.
@@ -135,6 +137,7 @@ BOOST_AUTO_TEST_CASE(a_far_deadline_is_clamped_to_the_maximum)
     auto const r = peer_call(go_peer, s.address(), 60'000, 5000, "far");
     BOOST_TEST(r.at("code") == "DeadlineExceeded");
     auto const seen = s.ended("far");
+    BOOST_TEST_REQUIRE(seen.has_value());
     BOOST_TEST(seen->remaining_us <= 300'000);
     BOOST_TEST(seen->ended == "deadline");
 }
@@ -176,7 +179,9 @@ BOOST_AUTO_TEST_CASE(shutdown_lets_a_call_finish_within_the_grace_period)
     process client(go_peer({"call", s.address(), "0", "300", "g1", "0", "-", "-", "-"}));
     BOOST_TEST_REQUIRE(s.arrived("g1"));
     s.shut_down();
-    BOOST_TEST(s.ended("g1", 1s)->ended == "ok");
+    auto const seen = s.ended("g1", 1s);
+    BOOST_TEST_REQUIRE(seen.has_value());
+    BOOST_TEST(seen->ended == "ok");
     BOOST_TEST(fields(client.read_line(30s)).at("code") == "OK");
 }
 
