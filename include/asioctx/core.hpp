@@ -10,7 +10,10 @@
 
 #include <asioctx/core/cancel.hpp>
 #include <asioctx/core/context.hpp>
+#include <asioctx/core/done_callback.hpp>
 #include <asioctx/core/error.hpp>
+#include <asioctx/core/merge.hpp>
+#include <asioctx/core/stop_token.hpp>
 #include <asioctx/core/value.hpp>
 #include <asioctx/core/without_cancel.hpp>
 

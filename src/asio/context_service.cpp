@@ -259,7 +259,7 @@ void deadline_heap::on_timer(std::uint64_t generation, boost::system::error_code
         auto n = expired;
         expired = n->expired_next_;
         n->expired_next_ = nullptr;
-        cancel(n, state_deadline, n->deadline_cause_, true);
+        cancel(n, state_deadline, n->deadline_cause_, true, how_deadline, n->set_at_);
         release(n);
     }
 }

@@ -74,7 +74,7 @@ cancellable derive_deadline(boost::asio::any_io_executor const* ex, context cons
     if(effective_deadline(detail::access::node_of(parent)) <= deadline)
         return derive_cancel(parent ASIOCTX_SITE_ARG(site)); // the parent's deadline comes first: no timer
     auto p = detail::access::node_of(parent);
-    auto n = new deadline_node(p, deadline);
+    auto n = new deadline_node(p, deadline, site);
     note_derived(n ASIOCTX_SITE_ARG(site));
     add_ref(p);
     n->refs_.store(2, std::memory_order_relaxed); // the context and the handle
@@ -84,7 +84,7 @@ cancellable derive_deadline(boost::asio::any_io_executor const* ex, context cons
         return result; // born done with the parent's error
     if(deadline <= now)
     {
-        cancel(n, state_deadline, cause, true);
+        cancel(n, state_deadline, cause, true, how_deadline, site);
         return result;
     }
     bool recent = !heap;

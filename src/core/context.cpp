@@ -58,10 +58,12 @@ void unlink_from_parent(cancel_node* n) noexcept
 // Marks a locked, live node done and moves its registrations to `fire`; a deadline node
 // that may be held by its keeper goes on `leaving`, with a reference, to leave it once
 // every lock is released (the keeper's lock is never taken under a node lock).
-void mark(cancel_node* n, std::uint8_t state, boost::system::error_code const& cause,
-    registration*& fire, deadline_node*& leaving) noexcept
+void mark(cancel_node* n, std::uint8_t state, boost::system::error_code const& cause, std::uint8_t how,
+    source_location const& site, registration*& fire, deadline_node*& leaving) noexcept
 {
     n->cause_ = cause;
+    n->cancel_how_ = how;
+    n->cancel_site_ = site;
     n->state_.store(state, std::memory_order_release);
     for(auto r = n->regs_; r;)
     {
@@ -84,6 +86,46 @@ void mark(cancel_node* n, std::uint8_t state, boost::system::error_code const& c
     }
 }
 
+// The registrations a cancel walk on this thread has taken and not fired yet, innermost
+// walk first (a registration's callback may cancel again). Only this thread reads or
+// writes them: a registration withdrawn by its own thread before its turn leaves here.
+struct firing_frame
+{
+    registration* pending;
+    firing_frame* outer;
+};
+
+constinit thread_local firing_frame* firing_top = nullptr;
+
+bool take_from_pending_fires(registration* r) noexcept
+{
+    for(auto f = firing_top; f; f = f->outer)
+        for(auto pp = &f->pending; *pp; pp = &(*pp)->next_)
+            if(*pp == r)
+            {
+                *pp = r->next_;
+                r->next_ = nullptr;
+                return true;
+            }
+    return false;
+}
+
+// Frees a merged node and its links: each link leaves its parent (waiting out a fire in
+// progress on another thread) before the block goes.
+void destroy_merge(merge_node* m) noexcept
+{
+    auto const links = m->links();
+    auto const count = m->link_count_;
+    for(std::uint32_t i = 0; i < count; ++i)
+    {
+        links[i].withdraw(links[i].listen_);
+        release(links[i].parent_);
+        links[i].~merge_link();
+    }
+    m->~merge_node();
+    free_node(m, merge_node::block_size(count));
+}
+
 } // namespace
 
 deadline_node::~deadline_node() = default;
@@ -104,6 +146,9 @@ static void destroy(node* n) noexcept
         return;
     case node_kind::deadline:
         delete static_cast<deadline_node*>(n);
+        return;
+    case node_kind::merge:
+        destroy_merge(static_cast<merge_node*>(n));
         return;
     default:
         delete n; // without_cancel (the static roots are never released to zero)
@@ -134,6 +179,7 @@ cancel_node* nearest_canceller(node* n) noexcept
         {
         case node_kind::cancel:
         case node_kind::deadline:
+        case node_kind::merge:
             return static_cast<cancel_node*>(n);
         case node_kind::value:
             continue;
@@ -152,6 +198,8 @@ steady_time effective_deadline(node const* n) noexcept
         {
         case node_kind::deadline:
             return static_cast<deadline_node const*>(n)->deadline_;
+        case node_kind::merge:
+            return static_cast<merge_node const*>(n)->deadline_; // includes the chain above
         case node_kind::cancel:
         case node_kind::value:
             continue;
@@ -172,7 +220,8 @@ boost::system::error_code make_state_error(std::uint8_t state) noexcept
 // can be freed under us. Returns the registrations to fire; `leaving` gets the deadline
 // nodes to take out of their keepers.
 static registration* cancel_subtree(cancel_node* n, std::uint8_t state,
-    boost::system::error_code const& cause, deadline_node*& leaving) noexcept
+    boost::system::error_code const& cause, std::uint8_t how, source_location const& site,
+    bool& won, deadline_node*& leaving) noexcept
 {
     registration* fire = nullptr;
     // Taken even when `n` is already done: a cancel in progress on another thread
@@ -184,7 +233,9 @@ static registration* cancel_subtree(cancel_node* n, std::uint8_t state,
         unlock(n);
         return nullptr;
     }
-    mark(n, state, cause, fire, leaving);
+    won = true;
+    mark(n, state, cause, how, site, fire, leaving);
+    std::uint8_t const inherited = static_cast<std::uint8_t>(how | how_inherited);
     cancel_node* cur = n;
     for(;;)
     {
@@ -201,7 +252,7 @@ static registration* cancel_subtree(cancel_node* n, std::uint8_t state,
                 unlock(c); // its own cancel finished its subtree under this lock
                 continue;
             }
-            mark(c, state, cause, fire, leaving);
+            mark(c, state, cause, inherited, site, fire, leaving);
             cur = c;
             continue;
         }
@@ -217,11 +268,15 @@ static registration* cancel_subtree(cancel_node* n, std::uint8_t state,
 
 // The whole walk: children, registrations to fire, deadline nodes to take out of their
 // keeper.
-BOOST_NOINLINE static void cancel_walk(cancel_node* n, std::uint8_t state, boost::system::error_code const& cause,
-    bool remove_from_parent) noexcept
+BOOST_NOINLINE static bool cancel_walk(cancel_node* n, std::uint8_t state, boost::system::error_code const& cause,
+    bool remove_from_parent, std::uint8_t how, source_location const& site) noexcept
 {
     deadline_node* leaving = nullptr;
-    auto fire = cancel_subtree(n, state, cause, leaving);
+    bool won = false;
+    // Listed as pending before anything below can run code that withdraws one of them
+    // (freeing a deadline node can free a merged context).
+    firing_frame frame{cancel_subtree(n, state, cause, how, site, won, leaving), firing_top};
+    firing_top = &frame;
     // Outside every lock. Done deadline nodes leave their keepers (keeper_ no longer
     // changes once a node is done).
     while(leaving)
@@ -234,23 +289,29 @@ BOOST_NOINLINE static void cancel_walk(cancel_node* n, std::uint8_t state, boost
     }
     // Every node of the subtree took this error and cause.
     auto const err = make_state_error(state);
-    while(fire)
+    while(auto r = frame.pending)
     {
-        auto r = fire;
-        fire = r->next_;
+        frame.pending = r->next_;
         r->next_ = nullptr;
-        r->fire(err, cause);
-        r->release();
+        r->fire_and_release(err, cause);
     }
+    firing_top = frame.outer;
     if(remove_from_parent)
         unlink_from_parent(n);
+    return won;
 }
 
-void cancel(cancel_node* n, std::uint8_t state, boost::system::error_code cause,
-    bool remove_from_parent) noexcept
+bool cancel(cancel_node* n, std::uint8_t state, boost::system::error_code cause,
+    bool remove_from_parent, std::uint8_t how, source_location const& site) noexcept
 {
     if(!cause)
         cause = make_state_error(state);
+    // With stack tracking on, a tracked node's cancel keeps the cancelling call's stack
+    // (captured here, outside every lock; kept only if this call wins).
+    void* stack = nullptr;
+    if(n->diag_ && tracking_level.load(std::memory_order_relaxed) == 2) [[unlikely]]
+        stack = capture_cancel_stack();
+    bool won = false;
     // Most cancels end a context with no children, nothing registered and no timer entry
     // (a request's context, a cancelled child): marked under its lock, with none of the
     // walk's bookkeeping. Anything else unlocks and takes the walk, which locks again and
@@ -261,19 +322,75 @@ void cancel(cancel_node* n, std::uint8_t state, boost::system::error_code cause,
         if(n->first_child_ || n->regs_ || n->kind_ != node_kind::cancel)
         {
             unlock(n);
-            cancel_walk(n, state, cause, remove_from_parent);
-            return;
+            won = cancel_walk(n, state, cause, remove_from_parent, how, site);
+            if(stack)
+                keep_cancel_stack(n, stack, won);
+            return won;
         }
         // Marked as the walk marks every node; a leaf gives it nothing to fire or remove.
         registration* fire = nullptr;
         deadline_node* leaving = nullptr;
-        mark(n, state, cause, fire, leaving);
+        mark(n, state, cause, how, site, fire, leaving);
+        won = true;
     }
     // Done already (by this cancel or an earlier one, whose walk has finished: it held
     // this lock until then).
     unlock(n);
+    if(stack)
+        keep_cancel_stack(n, stack, won);
     if(remove_from_parent)
         unlink_from_parent(n);
+    return won;
+}
+
+void owned_registration::fire_and_release(
+    boost::system::error_code const& err, boost::system::error_code const& cause) noexcept
+{
+    bool destroyed = false;
+    runner_ = std::this_thread::get_id();
+    destroyed_ = &destroyed;
+    phase_.store(running, std::memory_order_release);
+    fire(err, cause);
+    if(!destroyed) // else the callback withdrew its own registration: it is gone
+        phase_.store(finished, std::memory_order_release);
+}
+
+bool owned_registration::offer(cancel_node* n) noexcept
+{
+    phase_.store(listed, std::memory_order_relaxed); // published by the node's lock
+    if(adopt_registration(n, this) == adopt_result::adopted)
+        return true;
+    phase_.store(idle, std::memory_order_relaxed);
+    return false;
+}
+
+void owned_registration::withdraw(cancel_node* n) noexcept
+{
+    if(phase_.load(std::memory_order_acquire) == idle)
+        return; // never listed, or withdrawn already
+    if(unlist_registration(n, this))
+    {
+        phase_.store(idle, std::memory_order_relaxed);
+        return;
+    }
+    // A cancel took it: wait until it has run, unless this thread is the one running it.
+    for(;;)
+    {
+        auto const phase = phase_.load(std::memory_order_acquire);
+        if(phase == finished || phase == idle)
+            return;
+        if(phase == running && runner_ == std::this_thread::get_id())
+        {
+            *destroyed_ = true;
+            return;
+        }
+        if(phase == listed && take_from_pending_fires(this))
+        {
+            phase_.store(idle, std::memory_order_relaxed);
+            return;
+        }
+        std::this_thread::yield();
+    }
 }
 
 bool link_child(cancel_node* parent, cancel_node* child) noexcept
@@ -285,6 +402,8 @@ bool link_child(cancel_node* parent, cancel_node* child) noexcept
     if(s != state_live)
     {
         child->cause_ = parent->cause_;
+        child->cancel_how_ = static_cast<std::uint8_t>(parent->cancel_how_ | how_inherited);
+        child->cancel_site_ = parent->cancel_site_;
         child->state_.store(s, std::memory_order_release);
         unlock(parent);
         return false;
@@ -430,6 +549,83 @@ boost::system::error_code cause(context const& ctx) noexcept
     return s->cause_;
 }
 
+cancel_site cancelled_at(context const& ctx)
+{
+    return detail::cancel_site_of(detail::access::state_of(ctx));
+}
+
+cancel_site detail::cancel_site_of(cancel_node const* s)
+{
+    cancel_site out;
+    if(s->state_.load(std::memory_order_acquire) == detail::state_live)
+        return out;
+    auto const how = s->cancel_how_;
+    out.source = static_cast<cancel_source>(how & ~detail::how_inherited);
+    out.inherited = (how & detail::how_inherited) != 0;
+    out.location = s->cancel_site_;
+    if(out.source == cancel_source::release && !out.inherited)
+        out.location = detail::derivation_site(s);
+    // The stack stays with the node whose own cancel it was: this one, or for an
+    // inherited cancel, the nearest ancestor that was cancelled directly.
+    detail::cancel_node const* c = s;
+    while(c->cancel_how_ & detail::how_inherited)
+    {
+        c = detail::nearest_canceller(c->parent_);
+        if(c->kind_ == detail::node_kind::never || c->state_.load(std::memory_order_acquire) == detail::state_live)
+            return out; // a merged parent's cancel: its stack is not on this chain
+    }
+    out.stack = detail::cancel_stack_text(c);
+    return out;
+}
+
+std::string to_string(cancel_site const& site)
+{
+    std::string out;
+    switch(site.source)
+    {
+    case cancel_source::none:
+        return "not cancelled";
+    case cancel_source::call:
+        out = "cancelled at ";
+        break;
+    case cancel_source::release:
+        out = "cancel handle released";
+        break;
+    case cancel_source::deadline:
+        out = "deadline set at ";
+        break;
+    case cancel_source::stop_request:
+        out = "stop requested through the std::stop_token bridged at ";
+        break;
+    }
+    if(site.source == cancel_source::release)
+        out += *site.location.file_name() ? " (derived at " : "";
+    if(*site.location.file_name())
+    {
+        out += site.location.file_name();
+        out += ':';
+        out += std::to_string(site.location.line());
+        std::string_view fn = site.location.function_name();
+        if(auto paren = fn.find('('); paren != std::string_view::npos)
+            fn = fn.substr(0, paren);
+        if(auto space = fn.rfind(' '); space != std::string_view::npos)
+            fn = fn.substr(space + 1);
+        if(!fn.empty())
+        {
+            out += " (";
+            out += fn;
+            out += ')';
+        }
+    }
+    else if(site.source != cancel_source::release)
+        out += "an unknown site";
+    if(site.source == cancel_source::release && *site.location.file_name())
+        out += ')';
+    if(site.inherited)
+        out += ", inherited";
+    return out;
+}
+
 std::string to_string(context const& ctx)
 {
     // Root first: collect the chain, then write it out from the far end.
@@ -478,6 +674,11 @@ std::string to_string(context const& ctx)
         }
         case detail::node_kind::without_cancel:
             out += ".without_cancel";
+            continue;
+        case detail::node_kind::merge:
+            out += ".with_merge(";
+            out += std::to_string(static_cast<detail::merge_node const*>(n)->link_count_ + 1);
+            out += " parents)";
             continue;
         case detail::node_kind::never:
             continue;

@@ -9,7 +9,7 @@
 // - a cached block is free memory of at least its class's size, obtained from
 //   ::operator new, and in exactly one list;
 // - a list never holds more than `capacity` blocks, so a thread keeps at most
-//   capacity * (96 + 192) bytes;
+//   capacity * (class_bytes[0] + class_bytes[1]) bytes;
 // - once the thread's drain has run (thread exit), nothing more is cached: a node freed
 //   later by another thread_local's destructor goes straight back to the heap.
 // A block allocated on one thread and freed on another moves to the freeing thread's
@@ -36,7 +36,16 @@ namespace {
 #define ASIOCTX_NODE_CACHE 1 // AddressSanitizer keeps every node's memory its own, to see misuse
 #endif
 
-constexpr std::size_t class_bytes[] = {96, 192};
+// Sized for a cancel node and a deadline node (larger where source_location is wider),
+// at least 96 and 192 bytes; a merged node of two parents fits the second.
+constexpr std::size_t round_up(std::size_t n) noexcept
+{
+    return (n + 15) / 16 * 16;
+}
+constexpr std::size_t class_bytes[] = {
+    round_up(sizeof(cancel_node) > 96 ? sizeof(cancel_node) : 96),
+    round_up(sizeof(deadline_node) > 192 ? sizeof(deadline_node) : 192),
+};
 constexpr unsigned capacity = 32;
 
 struct free_block

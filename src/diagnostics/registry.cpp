@@ -58,6 +58,8 @@ context_kind kind_of(node const* n) noexcept
         return context_kind::deadline;
     case node_kind::without_cancel:
         return context_kind::without_cancel;
+    case node_kind::merge:
+        return context_kind::merge;
     case node_kind::never:
         break;
     }
@@ -87,11 +89,20 @@ std::string describe(node const* n, steady::time_point now)
         out += (name && *name) ? name : "(unnamed key)";
         out += '"';
     }
-    else if(n->kind_ == node_kind::deadline)
+    else if(n->kind_ == node_kind::deadline || n->kind_ == node_kind::merge)
     {
-        auto left = static_cast<deadline_node const*>(n)->deadline_ - now;
-        out += left > steady::duration::zero() ? "in " + format_seconds(left)
-                                                : "passed " + format_seconds(-left) + " ago";
+        auto const deadline = n->kind_ == node_kind::deadline ? static_cast<deadline_node const*>(n)->deadline_
+                                                              : static_cast<merge_node const*>(n)->deadline_;
+        if(n->kind_ == node_kind::merge)
+            out += std::to_string(static_cast<merge_node const*>(n)->link_count_ + 1) + " parents";
+        auto left = deadline - now;
+        if(deadline != steady_time::max())
+        {
+            if(!out.empty())
+                out += ", deadline ";
+            out += left > steady::duration::zero() ? "in " + format_seconds(left)
+                                                   : "passed " + format_seconds(-left) + " ago";
+        }
     }
     auto state = nearest_canceller(const_cast<node*>(n));
     auto s = state->state_.load(std::memory_order_acquire);
@@ -108,6 +119,8 @@ std::string describe(node const* n, steady::time_point now)
             out += cause.message();
             out += ')';
         }
+        out += ", ";
+        out += to_string(cancel_site_of(state));
     }
     return out;
 }
@@ -134,6 +147,8 @@ public:
     diag_record* next_ = nullptr;
 #if ASIOCTX_STACKS
     std::optional<boost::stacktrace::stacktrace> stack_;
+    // The stack of the cancel that ended the node, kept once, after the cancel won.
+    std::atomic<boost::stacktrace::stacktrace*> cancel_stack_{nullptr};
 #endif
 };
 
@@ -238,7 +253,46 @@ void untrack_node(node* n) noexcept
         if(r->next_)
             r->next_->prev_ = r->prev_;
     }
+#if ASIOCTX_STACKS
+    delete r->cancel_stack_.load(std::memory_order_acquire);
+#endif
     delete r; // the node goes next
+}
+
+void* capture_cancel_stack() noexcept
+{
+#if ASIOCTX_STACKS
+    try
+    {
+        return new boost::stacktrace::stacktrace(1, 48);
+    }
+    catch(...)
+    {
+        return nullptr; // a missing stack is reported as none
+    }
+#else
+    return nullptr;
+#endif
+}
+
+void keep_cancel_stack([[maybe_unused]] node* n, void* stack, [[maybe_unused]] bool keep) noexcept
+{
+#if ASIOCTX_STACKS
+    auto st = static_cast<boost::stacktrace::stacktrace*>(stack);
+    boost::stacktrace::stacktrace* none = nullptr;
+    if(keep && n->diag_ && n->diag_->cancel_stack_.compare_exchange_strong(none, st, std::memory_order_acq_rel))
+        return;
+    delete st;
+#else
+    (void)stack;
+#endif
+}
+
+source_location derivation_site(node const* n) noexcept
+{
+    if(n->diag_)
+        return n->diag_->site_;
+    return {};
 }
 
 #else
@@ -247,6 +301,15 @@ void untrack_node(node* n) noexcept
 // that code compiled with another setting links and behaves the same.
 void track_node(node*, source_location const&) noexcept {}
 void untrack_node(node*) noexcept {}
+void* capture_cancel_stack() noexcept
+{
+    return nullptr;
+}
+void keep_cancel_stack(node*, void*, bool) noexcept {}
+source_location derivation_site(node const*) noexcept
+{
+    return {};
+}
 
 #endif
 
@@ -376,6 +439,8 @@ char const* to_string(context_kind kind) noexcept
         return "value";
     case context_kind::without_cancel:
         return "without_cancel";
+    case context_kind::merge:
+        return "merge";
     }
     return "unknown";
 }
@@ -470,16 +535,60 @@ std::string leak_check::report() const
 }
 
 #if ASIOCTX_STACKS
+namespace detail {
+
 constexpr std::size_t max_frame_name = 160;
 
-bool is_derivation_frame(std::string const& name) noexcept
+// The library's frames that a captured stack starts with: derivations and cancels.
+bool is_library_frame(std::string const& name) noexcept
 {
-    for(char const* prefix : {"asioctx::detail::", "asioctx::with", "asioctx::without_cancel"})
+    for(char const* prefix : {"asioctx::detail::", "asioctx::with", "asioctx::without_cancel",
+            "asioctx::cancel_handle::"})
         if(name.rfind(prefix, 0) == 0)
             return true;
     return false;
 }
+
+// One frame per line, "function at file:line", after the library's own frames (more of
+// them without inlining) and up to main.
+std::string stack_text(boost::stacktrace::stacktrace const& stack)
+{
+    std::string out;
+    auto const& frames = stack.as_vector();
+    std::size_t first = 0;
+    for(std::size_t i = 0; i < frames.size() && i < 16; ++i)
+        if(is_library_frame(frames[i].name()))
+            first = i + 1;
+    for(std::size_t i = first; i < frames.size(); ++i)
+    {
+        auto const& frame = frames[i];
+        auto name = frame.name();
+        // Template-heavy names run to kilobytes; the file and line say where.
+        if(name.size() > max_frame_name)
+            name = name.substr(0, max_frame_name - 3) + "...";
+        auto file = frame.source_file();
+        out += name.empty() ? "??" : name;
+        if(!file.empty())
+            out += " at " + file + ':' + std::to_string(frame.source_line());
+        out += '\n';
+        if(name == "main")
+            break; // what follows is the C runtime
+    }
+    return out;
+}
+
+} // namespace detail
 #endif
+
+std::string detail::cancel_stack_text([[maybe_unused]] node const* n)
+{
+#if ASIOCTX_STACKS
+    if(n->diag_)
+        if(auto st = n->diag_->cancel_stack_.load(std::memory_order_acquire))
+            return stack_text(*st);
+#endif
+    return {};
+}
 
 std::vector<derivation_link> derivation_chain(context const& ctx)
 {
@@ -501,30 +610,10 @@ std::vector<derivation_link> derivation_chain(context const& ctx)
                 link.derived_at = r->born_;
 #if ASIOCTX_STACKS
                 if(r->stack_)
-                {
-                    // The capture's own frames and the derivation functions come first
-                    // (more of them without inlining): start after the last of those.
-                    auto const& frames = r->stack_->as_vector();
-                    std::size_t first = 0;
-                    for(std::size_t i = 0; i < frames.size() && i < 16; ++i)
-                        if(is_derivation_frame(frames[i].name()))
-                            first = i + 1;
-                    for(std::size_t i = first; i < frames.size(); ++i)
-                    {
-                        auto const& frame = frames[i];
-                        auto name = frame.name();
-                        // Template-heavy names run to kilobytes; the file and line say where.
-                        if(name.size() > max_frame_name)
-                            name = name.substr(0, max_frame_name - 3) + "...";
-                        auto file = frame.source_file();
-                        link.stack += name.empty() ? "??" : name;
-                        if(!file.empty())
-                            link.stack += " at " + file + ':' + std::to_string(frame.source_line());
-                        link.stack += '\n';
-                        if(name == "main")
-                            break; // what follows is the C runtime
-                    }
-                }
+                    link.stack = detail::stack_text(*r->stack_);
+                if(n->kind_ == detail::node_kind::cancel || n->kind_ == detail::node_kind::deadline ||
+                    n->kind_ == detail::node_kind::merge)
+                    link.cancel_stack = detail::cancel_stack_text(n);
 #endif
             }
 #endif
@@ -555,14 +644,21 @@ std::string format_derivation(context const& ctx)
         else if(link.kind != context_kind::background && link.kind != context_kind::todo)
             out += " (untracked: derived while tracking was off)";
         out += '\n';
-        std::string_view stack = link.stack;
-        while(!stack.empty())
+        auto indent = [&out](std::string_view stack) {
+            while(!stack.empty())
+            {
+                auto eol = stack.find('\n');
+                out += "      ";
+                out += stack.substr(0, eol);
+                out += '\n';
+                stack.remove_prefix(eol == std::string_view::npos ? stack.size() : eol + 1);
+            }
+        };
+        indent(link.stack);
+        if(!link.cancel_stack.empty())
         {
-            auto eol = stack.find('\n');
-            out += "      ";
-            out += stack.substr(0, eol);
-            out += '\n';
-            stack.remove_prefix(eol == std::string_view::npos ? stack.size() : eol + 1);
+            out += "    cancelled from:\n";
+            indent(link.cancel_stack);
         }
     }
     return out;

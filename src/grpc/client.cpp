@@ -8,6 +8,7 @@
 
 #include <asioctx/core/error.hpp>
 #include <asioctx/http/request_id.hpp>
+#include <asioctx/http/propagation.hpp>
 #include <asioctx/http/traceparent.hpp>
 
 #include <boost/asio/error.hpp>
@@ -40,15 +41,29 @@ namespace detail {
 
 void prepare_call(::grpc::ClientContext& call, context const& ctx, call_options const& options)
 {
-    if(auto const d = ctx.deadline())
-    {
-        auto const timeout = outgoing_timeout(*d - std::chrono::steady_clock::now(), options.reserve);
-        call.set_deadline(std::chrono::system_clock::now() + timeout);
-    }
+    // The same budget the HTTP client sends, rounded for gRPC's own encoding.
+    if(auto const budget = http::outbound_budget(ctx, options.propagation))
+        call.set_deadline(std::chrono::system_clock::now() + outgoing_timeout(*budget));
     if(auto const id = http::request_id(ctx); !id.empty())
         call.AddMetadata(options.request_id_key, std::string(id));
     if(auto const tp = http::traceparent(ctx))
+    {
         call.AddMetadata("traceparent", tp->next_hop().to_string());
+        if(auto const state = http::tracestate(ctx); !state.empty())
+            call.AddMetadata("tracestate", std::string(state));
+    }
+    if(auto const bag = http::baggage(ctx); !bag.empty())
+        call.AddMetadata("baggage", std::string(bag));
+}
+
+error_code refusal(context const& ctx, call_options const& options) noexcept
+{
+    static constexpr auto loc = BOOST_CURRENT_LOCATION;
+    if(auto ec = ctx.err())
+        return ec;
+    if(auto const budget = http::outbound_budget(ctx, options.propagation); budget && *budget <= nanoseconds::zero())
+        return asioctx::make_error_code(asioctx::error::deadline_exceeded, &loc);
+    return {};
 }
 
 error_code error_of(::grpc::Status const& status, context const& ctx, bool aborted) noexcept

@@ -14,6 +14,7 @@
 #include <asioctx/core/without_cancel.hpp>
 #include <asioctx/grpc/error.hpp>
 #include <asioctx/grpc/status.hpp>
+#include <asioctx/http/propagation.hpp>
 #include <asioctx/http/traceparent.hpp>
 
 #include <boost/asio/as_tuple.hpp>
@@ -117,6 +118,15 @@ server_call::server_call(std::shared_ptr<server_state> server, ::grpc::CallbackS
     {
         if(auto tp = http::parse_traceparent(*v))
             ctx = http::with_traceparent(ctx, *tp);
+    }
+    {
+        std::string state, bag;
+        if(auto v = single_value(metadata, "tracestate"))
+            state = http::parse_tracestate(*v, options.propagation.tracestate_limit).value_or(std::string());
+        if(auto v = single_value(metadata, "baggage"))
+            bag = http::parse_baggage(*v, options.propagation.baggage_limit).value_or(std::string());
+        if(!state.empty() || !bag.empty())
+            ctx = http::with_trace_fields(ctx, std::move(state), std::move(bag));
     }
 
     auto const deadline = call->deadline();

@@ -70,4 +70,29 @@ std::string format_budget(std::chrono::nanoseconds budget)
     return std::to_string(max_digits_value) + 'H';
 }
 
+std::optional<std::chrono::nanoseconds> parse_budget(std::string_view v, budget_format format) noexcept
+{
+    if(format == budget_format::grpc_timeout)
+        return parse_budget(v);
+    // Envoy's milliseconds: 1 to 10 digits, nothing else.
+    if(v.empty() || v.size() > 10)
+        return std::nullopt;
+    std::int64_t ms = 0;
+    for(char c : v)
+    {
+        if(c < '0' || c > '9')
+            return std::nullopt;
+        ms = ms * 10 + (c - '0');
+    }
+    return std::chrono::milliseconds(ms);
+}
+
+std::string format_budget(std::chrono::nanoseconds budget, budget_format format)
+{
+    if(format == budget_format::grpc_timeout)
+        return format_budget(budget);
+    auto const ms = std::chrono::duration_cast<std::chrono::milliseconds>(budget).count();
+    return std::to_string(ms < 0 ? 0 : ms);
+}
+
 } // namespace asioctx::http

@@ -447,15 +447,14 @@ error_code read_failure(context const& ctx, error_code const& ec, bool got_some)
 // leaves. False if nothing remains.
 bool stamp_budget(context const& ctx, bhttp::request<bhttp::string_body>& msg, client_options const& options)
 {
-    if(options.budget_header.empty())
+    auto const& policy = options.propagation;
+    auto const budget = outbound_budget(ctx, policy);
+    if(!budget)
         return true;
-    auto deadline = ctx.deadline();
-    if(!deadline)
-        return true;
-    auto const left = *deadline - std::chrono::steady_clock::now();
-    if(left <= std::chrono::steady_clock::duration::zero())
+    if(*budget <= std::chrono::nanoseconds::zero())
         return false;
-    msg.set(options.budget_header, format_budget(left));
+    if(!policy.outbound_budget.name.empty())
+        msg.set(policy.outbound_budget.name, format_budget(*budget, policy.outbound_budget.format));
     return true;
 }
 
@@ -646,7 +645,13 @@ error_code build_request(context const& ctx, fetch_request& req, origin_and_targ
     if(auto id = request_id(ctx); !id.empty() && is_safe_field_value(id, 256))
         msg.set("X-Request-ID", id);
     if(auto tp = traceparent(ctx))
+    {
         msg.set("traceparent", tp->next_hop().to_string());
+        if(auto state = tracestate(ctx); !state.empty())
+            msg.set("tracestate", state);
+    }
+    if(auto bag = baggage(ctx); !bag.empty())
+        msg.set("baggage", bag);
     for(auto const& f : req.fields)
     {
         if(!is_safe_field_value(f.value()) || !is_safe_field_value(f.name_string(), 256))

@@ -5,6 +5,7 @@
 //
 
 #include <asioctx/http/framing.hpp>
+#include <asioctx/http/field_value.hpp>
 
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/field.hpp>
@@ -25,19 +26,6 @@ boost::system::error_code fail(error e) noexcept
     return make_error_code(e, &loc);
 }
 
-bool is_ows(char c) noexcept
-{
-    return c == ' ' || c == '\t';
-}
-
-std::string_view trim(std::string_view s) noexcept
-{
-    while(!s.empty() && is_ows(s.front()))
-        s.remove_prefix(1);
-    while(!s.empty() && is_ows(s.back()))
-        s.remove_suffix(1);
-    return s;
-}
 
 // Every coding of every Transfer-Encoding field, in order: exactly one, `chunked`, is
 // accepted. Go's net/http and nginx accept nothing else either (501 for an unknown
@@ -55,7 +43,7 @@ boost::system::error_code check_transfer_encoding(request_header const& header)
         for(;;)
         {
             auto const comma = list.find(',');
-            auto const member = trim(list.substr(0, comma));
+            auto const member = trim_ows(list.substr(0, comma));
             if(member.empty())
                 empty_member = true;
             else

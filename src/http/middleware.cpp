@@ -6,6 +6,7 @@
 
 #include <asioctx/asio/deadline.hpp>
 #include <asioctx/http/budget.hpp>
+#include <asioctx/http/propagation.hpp>
 #include <asioctx/http/field_value.hpp>
 #include <asioctx/http/detail/answer.hpp>
 #include <asioctx/http/framing.hpp>
@@ -53,10 +54,10 @@ void append_number(std::string& out, long long n)
 
 } // namespace
 
-middleware request_ids(request_id_options options)
+middleware request_ids(request_id_options options, propagation_policy policy)
 {
-    return [options](handler next) -> handler {
-        return [options, next](context ctx, incoming& in) -> asio::awaitable<response> {
+    return [options, policy](handler next) -> handler {
+        return [options, policy, next](context ctx, incoming& in) -> asio::awaitable<response> {
             auto const& h = in.header();
             std::string id;
             if(auto it = h.find("X-Request-ID"); it != h.end() && is_valid_request_id(it->value(), options))
@@ -67,6 +68,7 @@ middleware request_ids(request_id_options options)
             if(auto it = h.find("traceparent"); it != h.end())
                 if(auto tp = parse_traceparent(it->value()))
                     ctx = with_traceparent(ctx, *tp);
+            ctx = with_inbound_trace_fields(ctx, h, policy);
             std::optional<response> res;
             try
             {
@@ -138,20 +140,14 @@ middleware require_scope(std::string scope)
     };
 }
 
-middleware deadline_budget(budget_options options)
+middleware deadline_budget(propagation_policy policy)
 {
-    return [options](handler next) -> handler {
-        // Not a coroutine unless a budget applies: a request without one costs a lookup.
-        return [options, next](context ctx, incoming& in) -> asio::awaitable<response> {
-            auto const& h = in.header();
-            if(auto it = h.find(options.header); it != h.end())
-            {
-                if(auto budget = parse_budget(it->value()))
-                {
-                    auto const limit = std::chrono::duration_cast<std::chrono::nanoseconds>(options.max);
-                    return within_budget(next, std::move(ctx), (std::min)(*budget, limit), in);
-                }
-            }
+    return [policy](handler next) -> handler {
+        // Not a coroutine unless a budget applies: a request without one costs a lookup
+        // per header.
+        return [policy, next](context ctx, incoming& in) -> asio::awaitable<response> {
+            if(auto budget = inbound_budget(in.header(), policy))
+                return within_budget(next, std::move(ctx), *budget, in);
             return next(std::move(ctx), in);
         };
     };

@@ -323,4 +323,29 @@ BOOST_AUTO_TEST_CASE(many_deadlines_fire_each_once)
     BOOST_TEST(pending(ioc) == 0u);
 }
 
+// A deadline's cancel reports where the deadline was set, for the context itself and for
+// a child that inherits it (and for one that needed no timer of its own).
+BOOST_AUTO_TEST_CASE(a_deadline_reports_where_it_was_set)
+{
+    boost::asio::io_context ioc;
+    auto const line = __LINE__ + 1;
+    auto [ctx, cancel] = asioctx::with_timeout(ioc.get_executor(), asioctx::background(), std::chrono::milliseconds(1));
+    auto [child, cancel_child] = asioctx::with_timeout(ioc.get_executor(), ctx, std::chrono::hours(1));
+    ioc.run();
+    BOOST_TEST((ctx.err() == asioctx::error::deadline_exceeded));
+    auto site = asioctx::cancelled_at(ctx);
+    BOOST_TEST((site.source == asioctx::cancel_source::deadline));
+    BOOST_TEST(site.location.line() == line);
+    BOOST_TEST(!site.inherited);
+    BOOST_TEST(asioctx::to_string(site).starts_with("deadline set at "));
+    auto inherited = asioctx::cancelled_at(child);
+    BOOST_TEST((inherited.source == asioctx::cancel_source::deadline));
+    BOOST_TEST(inherited.location.line() == line);
+    BOOST_TEST(inherited.inherited);
+
+    auto const past_line = __LINE__ + 1;
+    auto [past, cancel_past] = asioctx::with_timeout(ioc.get_executor(), asioctx::background(), std::chrono::milliseconds(0));
+    BOOST_TEST(asioctx::cancelled_at(past).location.line() == past_line);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -113,4 +113,40 @@ BOOST_AUTO_TEST_CASE(a_deadline_prints_the_time_left)
     BOOST_TEST(asioctx::to_string(later.ctx).ends_with("ms).with_cancel"));
 }
 
+// Where a context was cancelled: the call's site for a handle, inherited by children,
+// kept with the first cancel only, and "released" for a handle destroyed uncalled.
+BOOST_AUTO_TEST_CASE(cancelled_at_names_the_cancel_call_and_its_inheritors)
+{
+    auto [parent, cancel] = asioctx::with_cancel(asioctx::background());
+    auto [child, cancel_child] = asioctx::with_cancel(parent);
+    auto leaf = asioctx::with_value(child, asioctx::key<int>{}, 1);
+    BOOST_TEST((asioctx::cancelled_at(parent).source == asioctx::cancel_source::none));
+    auto const line = __LINE__ + 1;
+    cancel(boost::system::error_code(5, boost::system::generic_category()));
+    cancel(); // a later cancel changes nothing
+    auto site = asioctx::cancelled_at(parent);
+    BOOST_TEST((site.source == asioctx::cancel_source::call));
+    BOOST_TEST(site.location.line() == line);
+    BOOST_TEST(std::string(site.location.file_name()).find("context.cpp") != std::string::npos);
+    BOOST_TEST(!site.inherited);
+    auto inherited = asioctx::cancelled_at(leaf);
+    BOOST_TEST((inherited.source == asioctx::cancel_source::call));
+    BOOST_TEST(inherited.location.line() == line);
+    BOOST_TEST(inherited.inherited);
+    BOOST_TEST(asioctx::to_string(inherited).find("context.cpp:" + std::to_string(line)) != std::string::npos);
+    BOOST_TEST(asioctx::to_string(inherited).ends_with(", inherited"));
+
+    // Born done under a done parent: inherited too.
+    auto [late, cancel_late] = asioctx::with_cancel(parent);
+    BOOST_TEST(asioctx::cancelled_at(late).inherited);
+    BOOST_TEST(asioctx::cancelled_at(late).location.line() == line);
+
+    asioctx::context released;
+    {
+        auto [c, h] = asioctx::with_cancel(asioctx::background());
+        released = c;
+    }
+    BOOST_TEST((asioctx::cancelled_at(released).source == asioctx::cancel_source::release));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -295,6 +295,48 @@ BOOST_AUTO_TEST_CASE(stacks_name_the_deriving_function, *compiled_in)
     BOOST_TEST(asioctx::derivation_chain(plain)[0].stack.empty());
 }
 
+[[gnu::noinline]] void cancelled_in_a_named_function(asioctx::cancel_handle const& cancel)
+{
+    cancel();
+}
+
+// The cancel site shows in the derivation chain and in snapshots; with stacks on, the
+// cancelling call's stack is kept on the link that was cancelled, and found from a child.
+BOOST_AUTO_TEST_CASE(the_cancel_site_and_stack_are_shown, *compiled_in)
+{
+    tracking_scope scope(asioctx::tracking::stacks);
+    auto [ctx, cancel] = asioctx::with_cancel(asioctx::background());
+    auto [child, cancel_child] = asioctx::with_cancel(ctx);
+    cancelled_in_a_named_function(cancel);
+    auto text = asioctx::format_derivation(child);
+    BOOST_TEST_MESSAGE(text);
+    BOOST_TEST(text.find("cancelled at ") != std::string::npos);
+    BOOST_TEST(text.find("registry.cpp") != std::string::npos);
+    auto snapshot = asioctx::snapshot_contexts();
+    bool seen = false;
+    for(auto const& c : snapshot.contexts)
+        seen = seen || c.detail.find("cancelled at ") != std::string::npos;
+    BOOST_TEST(seen);
+    auto site = asioctx::cancelled_at(child);
+    if(!asioctx::stacks_available())
+    {
+        BOOST_TEST(site.stack.empty());
+        return;
+    }
+    BOOST_TEST(site.stack.find("cancelled_in_a_named_function") != std::string::npos);
+    BOOST_TEST(asioctx::cancelled_at(ctx).stack == site.stack);
+    BOOST_TEST(text.find("cancelled from:") != std::string::npos);
+
+    // A handle released uncalled reports where its context was derived, when tracked.
+    asioctx::context released;
+    auto const line = __LINE__ + 2;
+    {
+        auto [c, h] = asioctx::with_cancel(asioctx::background());
+        released = c;
+    }
+    BOOST_TEST(asioctx::cancelled_at(released).location.line() == line);
+}
+
 BOOST_AUTO_TEST_CASE(compiled_out_nothing_is_tracked, *compiled_out)
 {
     BOOST_TEST((asioctx::set_tracking(asioctx::tracking::sites) == asioctx::tracking::off));

@@ -8,6 +8,7 @@
 #include <asioctx/grpc/client.hpp>
 #include <asioctx/http/budget.hpp>
 #include <asioctx/http/request_id.hpp>
+#include <asioctx/http/propagation.hpp>
 #include <asioctx/http/traceparent.hpp>
 
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -157,6 +158,45 @@ BOOST_FIXTURE_TEST_CASE(id_and_traceparent_reach_a_go_server, fixture)
     BOOST_TEST(sent->trace_id_hex() == tp->trace_id_hex());
     BOOST_TEST((sent->parent_id != tp->parent_id));
     BOOST_TEST(sent->flags == tp->flags);
+}
+
+// The propagation policy, as the HTTP client applies it: tracestate beside the
+// traceparent, baggage, the reserve kept back, the maximum, and a reserve that leaves
+// nothing sends nothing.
+BOOST_FIXTURE_TEST_CASE(the_propagation_policy_reaches_a_go_server, fixture)
+{
+    auto const tp = asioctx::http::parse_traceparent("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+    auto traced = asioctx::http::with_trace_fields(asioctx::http::with_traceparent(root, *tp), "congo=t61rcWkgMzE", "user=alice");
+    asioctx::grpc::call_options options;
+    options.propagation.reserve = 500ms;
+    options.propagation.outbound_max = 5s;
+    {
+        auto [ctx, cancel] = asioctx::with_timeout(traced, 2s);
+        outcome o;
+        asioctx::grpc::async_unary(ctx, stub->async(), &Peer::Stub::async::Sleep, sleep_request("pp1", 1), options, recorder(o));
+        run_until(ioc, o);
+        BOOST_TEST_REQUIRE(!*o.ec);
+        BOOST_TEST(o.reply.tracestate() == "congo=t61rcWkgMzE");
+        BOOST_TEST(o.reply.baggage() == "user=alice");
+        BOOST_TEST(o.reply.remaining_us() <= 1'500'000); // 2 s less the reserve
+        BOOST_TEST(o.reply.remaining_us() > 1'000'000);
+    }
+    {
+        auto [ctx, cancel] = asioctx::with_timeout(traced, 60s);
+        outcome o;
+        asioctx::grpc::async_unary(ctx, stub->async(), &Peer::Stub::async::Sleep, sleep_request("pp2", 1), options, recorder(o));
+        run_until(ioc, o);
+        BOOST_TEST_REQUIRE(!*o.ec);
+        BOOST_TEST(o.reply.remaining_us() <= 5'000'000); // the maximum
+    }
+    {
+        auto [ctx, cancel] = asioctx::with_timeout(traced, 300ms);
+        outcome o;
+        asioctx::grpc::async_unary(ctx, stub->async(), &Peer::Stub::async::Sleep, sleep_request("pp3", 1), options, recorder(o));
+        run_until(ioc, o);
+        BOOST_TEST((*o.ec == asioctx::error::deadline_exceeded));
+        BOOST_TEST(go.ended("pp3", 300ms).ended().empty()); // never sent
+    }
 }
 
 // Per-operation cancellation cancels the call; the context stays live.

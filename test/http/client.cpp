@@ -168,6 +168,52 @@ BOOST_AUTO_TEST_CASE(fetches_and_propagates_id_trace_and_budget)
     BOOST_TEST((*budget <= 2s && *budget > 1s)); // what remained when it was sent
 }
 
+// The propagation policy, applied as the request leaves: tracestate beside the
+// traceparent, baggage, the budget less the reserve and at most the maximum, in the
+// header and format the policy names; a reserve that leaves nothing fails unsent.
+BOOST_AUTO_TEST_CASE(the_propagation_policy_shapes_what_the_next_hop_gets)
+{
+    seen_request seen;
+    test::test_server server(recording(seen));
+    ahttp::client_options o;
+    o.propagation.reserve = 500ms;
+    o.propagation.outbound_max = 1200ms;
+    o.propagation.outbound_budget = {"x-envoy-expected-rq-timeout-ms", ahttp::budget_format::milliseconds};
+    client_fixture f(o);
+
+    auto tp = ahttp::parse_traceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+    BOOST_REQUIRE(tp);
+    auto ctx = ahttp::with_trace_fields(ahttp::with_traceparent(f.root, *tp), "vendor=abc,other@sys=1", "user=alice;p=1");
+    {
+        auto [bounded, cancel] = asioctx::with_timeout(ctx, 10s);
+        auto [ec, r] = f.get(bounded, url(server.port(), "/x"));
+        BOOST_REQUIRE(!ec);
+        BOOST_TEST(seen.fields["tracestate"] == "vendor=abc,other@sys=1");
+        BOOST_TEST(seen.fields["baggage"] == "user=alice;p=1");
+        BOOST_TEST(seen.fields.count("Request-Timeout") == 0u);
+        BOOST_TEST(seen.fields["x-envoy-expected-rq-timeout-ms"] == "1200"); // the maximum
+    }
+    {
+        auto [bounded, cancel] = asioctx::with_timeout(ctx, 1s);
+        auto [ec, r] = f.get(bounded, url(server.port(), "/y"));
+        BOOST_REQUIRE(!ec);
+        auto const told = std::stoi(seen.fields["x-envoy-expected-rq-timeout-ms"]);
+        BOOST_TEST((told <= 500 && told > 0)); // 1 s less the 500 ms reserve
+    }
+    {
+        seen.fields.clear();
+        auto [bounded, cancel] = asioctx::with_timeout(ctx, 400ms);
+        auto [ec, r] = f.get(bounded, url(server.port(), "/z"));
+        BOOST_TEST((ec == asioctx::error::deadline_exceeded)); // the reserve leaves nothing
+    }
+    // Without a traceparent, tracestate has nothing to qualify: only baggage goes.
+    seen.fields.clear();
+    auto [ec, r] = f.get(ahttp::with_trace_fields(f.root, "vendor=abc", "k=v"), url(server.port(), "/w"));
+    BOOST_REQUIRE(!ec);
+    BOOST_TEST(seen.fields.count("tracestate") == 0u);
+    BOOST_TEST(seen.fields["baggage"] == "k=v");
+}
+
 BOOST_AUTO_TEST_CASE(a_slow_server_ends_with_the_deadline_and_sees_the_close)
 {
     std::promise<error_code> handler_ended;

@@ -186,8 +186,8 @@ BOOST_AUTO_TEST_CASE(require_scope_gives_403)
 
 BOOST_AUTO_TEST_CASE(deadline_budget_sets_and_clamps)
 {
-    asioctx::http::budget_options o;
-    o.max = 2s;
+    asioctx::http::propagation_policy o;
+    o.inbound_max = 2s;
     auto const before = std::chrono::steady_clock::now();
     {
         probe p;

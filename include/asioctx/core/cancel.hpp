@@ -57,25 +57,27 @@ public:
         reset();
     }
 
-    /// Cancels with `error::canceled` as both error and cause.
-    void operator()() const noexcept
+    /// Cancels with `error::canceled` as both error and cause. `site` is recorded as
+    /// where the context was cancelled (`cancelled_at`); leave it defaulted.
+    void operator()(source_location const& site = source_location::current()) const noexcept
     {
         if(node_)
         {
-            detail::cancel(node_, detail::state_canceled, {}, true);
+            detail::cancel(node_, detail::state_canceled, {}, true, detail::how_call, site);
             cancelled_.store(true, std::memory_order_relaxed);
         }
     }
 
     /** Cancels with `error::canceled`, recording `cause` (Go's `CancelCauseFunc`).
         An empty `cause` means `error::canceled`. If the context is already done,
-        nothing changes.
+        nothing changes. `site`: as above.
     */
-    void operator()(boost::system::error_code const& cause) const noexcept
+    void operator()(boost::system::error_code const& cause,
+        source_location const& site = source_location::current()) const noexcept
     {
         if(node_)
         {
-            detail::cancel(node_, detail::state_canceled, cause, true);
+            detail::cancel(node_, detail::state_canceled, cause, true, detail::how_call, site);
             cancelled_.store(true, std::memory_order_relaxed);
         }
     }
@@ -94,7 +96,7 @@ public:
             // After a completed cancel through this handle the node is done, its
             // subtree too, and it is unlinked: nothing is left but the reference.
             if(!cancelled_.load(std::memory_order_relaxed))
-                detail::cancel(n, detail::state_canceled, {}, true);
+                detail::cancel(n, detail::state_canceled, {}, true, detail::how_release, {});
             detail::release(n);
         }
     }

@@ -14,6 +14,7 @@
 #include <boost/system/error_code.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <iosfwd>
 #include <optional>
 #include <string>
@@ -205,6 +206,49 @@ ASIOCTX_DECL std::ostream& operator<<(std::ostream& os, context const& ctx);
     ancestor); `err()` when that cancellation gave none; empty while `ctx` is live.
 */
 ASIOCTX_DECL boost::system::error_code cause(context const& ctx) noexcept;
+
+/// What ended a context, as `cancelled_at` reports it.
+enum class cancel_source : std::uint8_t
+{
+    none,         ///< the context is live
+    call,         ///< a `cancel_handle` was called; the location is the call's
+    release,      ///< a `cancel_handle` was destroyed or reset without being called; the
+                  ///< location is where the context was derived, when tracking knew it
+    deadline,     ///< a deadline passed; the location is where the deadline was derived
+    stop_request, ///< a `std::stop_token` bridged by `with_stop_token` asked to stop; the
+                  ///< location is where the bridge was derived
+};
+
+/** Where the cancellation that ended a context came from (the answer to Go's
+    "context canceled, but by whom?", golang/go#26356).
+*/
+struct cancel_site
+{
+    cancel_source source = cancel_source::none;
+
+    /// The source's location (see `cancel_source`); empty file name when unknown.
+    source_location location;
+
+    /// True when the cancel reached this context through an ancestor or through a
+    /// parent of a merged context, rather than being made on its own handle or deadline.
+    bool inherited = false;
+
+    /** With `tracking::stacks` on, the cancelling call's stack, one frame per line
+        ("function at file:line"): kept for tracked contexts cancelled directly, and
+        found on the ancestor for an inherited cancel. Empty otherwise.
+    */
+    std::string stack;
+};
+
+/** Where `ctx` was cancelled: the site kept with its cause (`cause(ctx)`), empty
+    (`source == none`) while `ctx` is live. Recorded for every cancel at the cost of one
+    store; the stack only while tracking is `stacks`. Allocates only for a stack.
+*/
+ASIOCTX_DECL cancel_site cancelled_at(context const& ctx);
+
+/// "file:line (function)" of `site`'s location, what it was (`deadline set at ...`),
+/// and whether it was inherited: one line for logs.
+ASIOCTX_DECL std::string to_string(cancel_site const& site);
 
 } // namespace asioctx
 

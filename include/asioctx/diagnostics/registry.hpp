@@ -66,9 +66,10 @@ enum class context_kind : std::uint8_t
     deadline,       ///< `with_deadline` and `with_timeout` families
     value,          ///< `with_value` (and `with_executor`, whose key is "asioctx.executor")
     without_cancel, ///< `without_cancel`
+    merge,          ///< `with_merge`
 };
 
-/// "background", "todo", "cancel", "deadline", "value" or "without_cancel".
+/// "background", "todo", "cancel", "deadline", "value", "without_cancel" or "merge".
 ASIOCTX_DECL char const* to_string(context_kind kind) noexcept;
 
 /// One tracked context that was alive when a snapshot was taken.
@@ -80,8 +81,8 @@ struct live_context
     source_location site;        ///< where it was derived
     std::chrono::steady_clock::time_point derived_at;
     bool done = false;
-    /// The key's name for a value, the time left for a deadline, the error and cause
-    /// once done; empty otherwise.
+    /// The key's name for a value, the time left for a deadline, the error, cause and
+    /// cancel site (`to_string(cancelled_at(...))`) once done; empty otherwise.
     std::string detail;
 };
 
@@ -164,6 +165,9 @@ struct derivation_link
     /// With `tracking::stacks`: the derivation's call stack, one frame per line
     /// ("function at file:line"), the library's own frames left out.
     std::string stack;
+    /// With `tracking::stacks`: the stack of the cancel made on this link itself (its
+    /// handle or deadline), in the same form; empty for a live or inherited one.
+    std::string cancel_stack;
 };
 
 /** The derivation chain of `ctx`: `ctx` itself first, then each ancestor,
@@ -174,7 +178,9 @@ ASIOCTX_DECL std::vector<derivation_link> derivation_chain(context const& ctx);
 
 /** `derivation_chain(ctx)` as text, newest first, one link per line:
     `#1 deadline (in 1.998s) derived 2026-11-26T20:31:05.123456Z at file.cpp:44 (handle)`,
-    with the stack indented under each link when one was captured.
+    with the stack indented under each link when one was captured. A done link says
+    where it was cancelled (`done: context canceled, cancelled at file.cpp:60 (stop)`),
+    followed by the cancel's stack when one was kept.
 */
 ASIOCTX_DECL std::string format_derivation(context const& ctx);
 

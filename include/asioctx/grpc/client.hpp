@@ -17,6 +17,8 @@
 #include <grpcpp/support/client_callback.h>
 #include <grpcpp/support/status.h>
 
+#include <asioctx/http/propagation.hpp>
+
 #include <chrono>
 #include <string>
 
@@ -25,9 +27,13 @@ namespace asioctx::grpc {
 /// How `async_unary` carries a context onto an outgoing call.
 struct call_options
 {
-    /// Kept back from the context's remaining time for this hop's own work after the
-    /// call returns: the call's deadline is the context's minus this.
-    std::chrono::nanoseconds reserve{0};
+    /** What goes to the next hop, as the HTTP client sends it: the deadline less
+        `propagation.reserve` (time kept for this hop's own work after the call
+        returns), at most `propagation.outbound_max`; `tracestate` beside the
+        `traceparent`, and `baggage`. Its budget header is not used: gRPC sends its own
+        `grpc-timeout`.
+    */
+    http::propagation_policy propagation;
 
     /// The metadata key the request id goes out under.
     std::string request_id_key = "x-request-id";
@@ -53,13 +59,14 @@ ASIOCTX_GRPC_DECL std::chrono::nanoseconds outgoing_timeout(
     reactor form: the operation is gRPC's `ClientUnaryReactor`).
     `ctx` becomes the call's:
     - deadline: `ClientContext::set_deadline` at the context's deadline minus
-      `options.reserve`, rounded as `outgoing_timeout` says; gRPC itself ends the call
+      `options.propagation.reserve` and at most its `outbound_max`, rounded as `outgoing_timeout` says; gRPC itself ends the call
       there, so both sides see `DEADLINE_EXCEEDED`;
     - cancellation: when the context is cancelled (not by its deadline), the call is
       cancelled (`TryCancel`) and the server sees `CANCELLED`;
-    - request id (`http::request_id`) and the next hop of the `traceparent`, as
-      metadata.
-    A context already done sends nothing and completes with its error.
+    - request id (`http::request_id`), the next hop of the `traceparent` with its
+      `tracestate`, and `baggage`, as metadata.
+    A context already done sends nothing and completes with its error; so does one
+    whose time left is all reserve (`error::deadline_exceeded`).
 
     Completion: `void(boost::system::error_code, Response)`, on the handler's associated
     executor (by default the executor the context carries, else Asio's system
@@ -88,7 +95,8 @@ auto async_unary(context const& ctx, Stub* stub,
     void (Stub::*method)(::grpc::ClientContext*, Request const*, Response*, ::grpc::ClientUnaryReactor*),
     Request request, CompletionToken&& token)
 {
-    return async_unary(ctx, stub, method, std::move(request), call_options{}, static_cast<CompletionToken&&>(token));
+    call_options const options; // named: g++ 12 fails on a temporary of this aggregate here
+    return async_unary(ctx, stub, method, std::move(request), options, static_cast<CompletionToken&&>(token));
 }
 
 } // namespace asioctx::grpc

@@ -10,6 +10,7 @@
 #include <asioctx/core/context.hpp>
 #include <asioctx/grpc/config.hpp>
 #include <asioctx/grpc/detail/server_call.hpp>
+#include <asioctx/http/propagation.hpp>
 #include <asioctx/http/request_id.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -50,6 +51,10 @@ struct server_options
 
     /// The metadata key of the request id, read and echoed in the initial metadata.
     std::string request_id_key = "x-request-id";
+
+    /// Limits for the `tracestate` and `baggage` metadata a call carries in; values
+    /// that fail validation are dropped (`http::parse_tracestate`, `http::parse_baggage`).
+    http::propagation_policy propagation;
 };
 
 /** Serves gRPC calls with a context each: gRPC's callback API on the outside, a

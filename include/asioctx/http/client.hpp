@@ -9,6 +9,7 @@
 
 #include <asioctx/core/context.hpp>
 #include <asioctx/http/config.hpp>
+#include <asioctx/http/propagation.hpp>
 
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
@@ -107,9 +108,10 @@ struct client_options
     /// to another scheme, host or port.
     int max_redirects = 0;
 
-    /// The header carrying the context's remaining time (the `grpc-timeout` grammar, as
-    /// the server's `deadline_budget` reads it); empty: never sent.
-    std::string budget_header = "Request-Timeout";
+    /// What goes to the next hop: the budget header (`outbound_budget`, by default
+    /// `Request-Timeout` as the server's `deadline_budget` reads it), less `reserve`, at
+    /// most `outbound_max`; `tracestate` and `baggage` as the context carries them.
+    propagation_policy propagation;
 
     /// Idle keep-alive connections kept per scheme, host and port.
     std::size_t max_idle_per_host = 8;
@@ -136,8 +138,10 @@ struct client_options
     dropped when it arrives.
 
     What the context carries goes to the next hop: its request id as `X-Request-ID`, its
-    traceparent with a new parent id, and its remaining time in `budget_header`, computed
-    when the request is written. Nothing is added when the context has none of them.
+    traceparent with a new parent id (and its `tracestate` beside it), its `baggage`,
+    and its remaining time as `options.propagation` says, computed when the request is
+    written. Nothing is added when the context has none of them. When the reserve leaves
+    the next hop no time, the fetch fails with `error::deadline_exceeded` unsent.
 
     Connections are kept alive and reused per scheme, host and port, at most
     `max_idle_per_host` idle each, never after an exchange that failed, was cancelled or

@@ -31,6 +31,16 @@ ASIOCTX_HTTP_DECL std::string escape_for_log(std::string_view value, std::size_t
 /// `escape_for_log(value, max_size)` appended to `out`, for log lines built in one buffer.
 ASIOCTX_HTTP_DECL void append_escaped_for_log(std::string& out, std::string_view value, std::size_t max_size = 256);
 
+/// `s` without the optional whitespace (RFC 9110 `OWS`: spaces and tabs) at either end.
+inline std::string_view trim_ows(std::string_view s) noexcept
+{
+    while(!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+        s.remove_prefix(1);
+    while(!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+        s.remove_suffix(1);
+    return s;
+}
+
 } // namespace asioctx::http
 
 #endif

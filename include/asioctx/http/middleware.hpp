@@ -11,6 +11,7 @@
 #include <asioctx/http/config.hpp>
 #include <asioctx/http/handler.hpp>
 #include <asioctx/http/jwt.hpp>
+#include <asioctx/http/propagation.hpp>
 #include <asioctx/http/request_id.hpp>
 
 #include <boost/beast/http/status.hpp>
@@ -30,10 +31,11 @@ namespace asioctx::http {
     Takes `X-Request-ID` when it passes `options` (by default 1 to 128 characters of
     `[A-Za-z0-9._:-]`), otherwise mints 128 random bits; stores it in the context
     (`request_id(ctx)`); a valid W3C `traceparent` is stored too (`traceparent(ctx)`), an
-    invalid one ignored. Echoes the id on every response, including 401s and the 500 it
-    writes itself when an inner handler throws.
+    invalid one ignored, and so are `tracestate` and `baggage` as `policy` validates and
+    limits them (`tracestate(ctx)`, `baggage(ctx)`). Echoes the id on every response,
+    including 401s and the 500 it writes itself when an inner handler throws.
 */
-ASIOCTX_HTTP_DECL middleware request_ids(request_id_options options = {});
+ASIOCTX_HTTP_DECL middleware request_ids(request_id_options options = {}, propagation_policy policy = {});
 
 /// Derives a context carrying verified claims (see `request_claims`).
 [[nodiscard]] ASIOCTX_HTTP_DECL context with_claims(context const& parent, claims c);
@@ -64,21 +66,14 @@ ASIOCTX_HTTP_DECL middleware bearer_auth(token_verifier verify);
 /// `scope`; 401 if there are no claims at all.
 ASIOCTX_HTTP_DECL middleware require_scope(std::string scope);
 
-/// Where an inbound deadline budget is read.
-struct budget_options
-{
-    /// The header, in the `grpc-timeout` grammar (`250m`).
-    std::string header = "Request-Timeout";
-
-    /// Budgets above this are clamped to it.
-    std::chrono::milliseconds max{30'000};
-};
-
-/** An inbound deadline budget: a valid header sets the request context's deadline to
-    now plus the budget, clamped to `options.max`. An absent or malformed header changes
-    nothing. Only servers that install this honour the header: it is untrusted input.
+/** An inbound deadline budget: the smallest valid value among `policy.inbound_budgets`
+    (by default `Request-Timeout` and `grpc-timeout` in the `grpc-timeout` grammar, and
+    Envoy's `x-envoy-expected-rq-timeout-ms` in milliseconds), clamped to
+    `policy.inbound_max`, sets the request context's deadline to now plus that budget.
+    Absent or malformed headers change nothing. Only servers that install this honour
+    the headers: they are untrusted input.
 */
-ASIOCTX_HTTP_DECL middleware deadline_budget(budget_options options = {});
+ASIOCTX_HTTP_DECL middleware deadline_budget(propagation_policy policy = {});
 
 /** A per-route time limit: the next handler runs under `with_timeout(ctx, limit)`; if it
     fails because that deadline passed, the answer is `status` (504 by default, or 503).

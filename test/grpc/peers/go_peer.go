@@ -72,6 +72,8 @@ func (s *server) Sleep(ctx context.Context, req *peerpb.SleepRequest) (*peerpb.S
 	md, _ := metadata.FromIncomingContext(ctx)
 	reply.RequestId = first(md, "x-request-id")
 	reply.Traceparent = first(md, "traceparent")
+	reply.Tracestate = first(md, "tracestate")
+	reply.Baggage = first(md, "baggage")
 	r := s.get(req.Tag)
 	r.reply = peerpb.EndedReply{RemainingUs: reply.RemainingUs, RequestId: reply.RequestId, Traceparent: reply.Traceparent}
 

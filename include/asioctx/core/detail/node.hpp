@@ -18,7 +18,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <thread>
+
+namespace asioctx {
+struct cancel_site;
+} // namespace asioctx
 
 namespace asioctx::detail {
 
@@ -32,6 +37,18 @@ enum class node_kind : std::uint8_t
     deadline,       // with_deadline family: a cancel node with a timer entry
     without_cancel, // values of the parent, none of its cancellation
     never,          // the static state shared by every context that can never be done
+    merge,          // with_merge: a cancel node that also listens to further parents
+};
+
+// How a cancel node came to be done (node::cancel_how_); the public cancel_source values.
+enum : std::uint8_t
+{
+    how_none = 0,     // live
+    how_call = 1,     // a cancel handle was called; the site is the call's
+    how_release = 2,  // a cancel handle was destroyed or reset without a call
+    how_deadline = 3, // a deadline passed; the site is where it was derived
+    how_stop = 4,     // a std::stop_token's stop was requested; the site is the bridge's
+    how_inherited = 0x80, // reached this node through an ancestor or a merged parent
 };
 
 // Values of node::state_. They equal the asioctx::error values on purpose: err() is a
@@ -80,6 +97,8 @@ public:
     node_kind const kind_;
     std::atomic<std::uint8_t> state_{state_live};
     std::atomic<std::uint8_t> lock_{0};
+    // Cancel nodes only: how the node became done (how_*), written with cause_.
+    std::uint8_t cancel_how_ = how_none;
     node* const parent_; // owning reference; nullptr is background()
     diag_record* diag_ = nullptr; // set once, before the node is shared, when tracked
 };
@@ -91,6 +110,17 @@ ASIOCTX_DECL extern std::atomic<std::uint8_t> tracking_level;
 // Records a new node in the registry; never throws (a record that cannot be
 // allocated leaves the node untracked).
 ASIOCTX_DECL void track_node(node* n, source_location const& site) noexcept;
+
+// With stack tracking on: the cancelling call's stack, captured outside every lock (null
+// when it cannot be); kept with the tracked node `n` if `keep`, else freed.
+ASIOCTX_DECL void* capture_cancel_stack() noexcept;
+ASIOCTX_DECL void keep_cancel_stack(node* n, void* stack, bool keep) noexcept;
+
+// Where a tracked node was derived; an empty location when it is not tracked.
+ASIOCTX_DECL source_location derivation_site(node const* n) noexcept;
+
+// The cancel stack kept with `n`, as text; empty when none.
+ASIOCTX_DECL std::string cancel_stack_text(node const* n);
 
 // Removes a tracked node's record; called as its last reference goes.
 ASIOCTX_DECL void untrack_node(node* n) noexcept;
@@ -151,6 +181,16 @@ public:
     virtual void fire(
         boost::system::error_code const& err, boost::system::error_code const& cause) noexcept = 0;
 
+    // What the cancel walk calls: fire, then drop the list's reference. A registration
+    // owned by something else (a synchronous callback, a merged context's link) fires
+    // and leaves its memory alone afterwards.
+    virtual void fire_and_release(
+        boost::system::error_code const& err, boost::system::error_code const& cause) noexcept
+    {
+        fire(err, cause);
+        release();
+    }
+
     void add_ref() noexcept
     {
         refs_.fetch_add(1, std::memory_order_relaxed);
@@ -201,10 +241,65 @@ public:
     }
 
     boost::system::error_code cause_; // written once, before state_ is released
+    source_location cancel_site_;     // likewise: where the cancel came from (cancel_how_)
     cancel_node* first_child_ = nullptr;
     cancel_node* next_sibling_ = nullptr;
     cancel_node** pprev_ = nullptr; // non-null while linked into a parent
     registration* regs_ = nullptr;
+};
+
+// A registration owned by something other than the node's list: a synchronous
+// callback, a merged context's link. It keeps no reference count; its owner calls
+// withdraw() before its memory goes, and withdraw() returns only once no cancel can
+// reach it any more. Invariants:
+// - phase_ goes idle -> listed (before it is offered to a node) -> running -> finished,
+//   or back to idle when the node refuses it or withdraw() unlists it;
+// - a cancel walk takes it off its node's list under the node's lock; from then on only
+//   that walk touches it, and the walk's last touch is the release store of `finished`;
+// - runner_ is written before `running` is released; destroyed_ is read and written only
+//   by the running thread (a callback that destroys its own registration);
+// - a walk that has taken it but not yet fired it is on a thread's list of pending
+//   fires (firing_frame): the same thread can withdraw it from there, any other waits.
+class owned_registration : public registration
+{
+public:
+    enum : std::uint8_t
+    {
+        idle = 0,
+        listed = 1,
+        running = 2,
+        finished = 3,
+    };
+
+    ASIOCTX_DECL void fire_and_release(
+        boost::system::error_code const& err, boost::system::error_code const& cause) noexcept final;
+
+    // Lists this in `n` unless `n` is done (then false; it is idle again).
+    ASIOCTX_DECL bool offer(cancel_node* n) noexcept;
+
+    // After this returns, no cancel of `n` runs or will run this registration. Waits
+    // (yielding) while another thread is running it; returns at once from inside it.
+    ASIOCTX_DECL void withdraw(cancel_node* n) noexcept;
+
+private:
+    std::atomic<std::uint8_t> phase_{idle};
+    std::thread::id runner_;
+    bool* destroyed_ = nullptr;
+};
+
+class merge_node;
+
+// One more parent of a merged context: listed in that parent's canceller, it cancels the
+// merged node with the parent's error, cause and site. It holds the parent's node.
+class merge_link final : public owned_registration
+{
+public:
+    ASIOCTX_DECL void fire(
+        boost::system::error_code const& err, boost::system::error_code const& cause) noexcept override;
+
+    merge_node* merged_ = nullptr;
+    node* parent_ = nullptr;        // owning reference
+    cancel_node* listen_ = nullptr; // the parent's nearest canceller, where this is offered
 };
 
 class deadline_node;
@@ -225,14 +320,16 @@ protected:
 class deadline_node final : public cancel_node
 {
 public:
-    explicit deadline_node(node* parent, steady_time deadline) noexcept
+    explicit deadline_node(node* parent, steady_time deadline, source_location const& set_at) noexcept
         : cancel_node(node_kind::deadline, parent)
         , deadline_(deadline)
+        , set_at_(set_at)
     {
     }
     ASIOCTX_DECL ~deadline_node();
 
     steady_time const deadline_;
+    source_location const set_at_; // where the deadline was derived: the site of its cancel
     boost::system::error_code deadline_cause_;
     // The keeper this node is (or is about to be) in: written only under the node's lock
     // while it is live, so never after a cancel marked it.
@@ -240,6 +337,37 @@ public:
     std::size_t heap_index_ = static_cast<std::size_t>(-1); // guarded by the keeper
     deadline_node* expired_next_ = nullptr;                // guarded by the keeper
     deadline_node* leaving_next_ = nullptr; // owned by the cancel walk that marked the node
+};
+
+// with_merge: a cancel node under its first parent whose links listen to the others.
+// Its links sit in the same block, right after it; its deadline is the earliest of all
+// its parents', fired by their own timers.
+class merge_node final : public cancel_node
+{
+public:
+    merge_node(node* first_parent, steady_time deadline, std::uint32_t links) noexcept
+        : cancel_node(node_kind::merge, first_parent)
+        , deadline_(deadline)
+        , link_count_(links)
+    {
+    }
+
+    merge_link* links() noexcept
+    {
+        return reinterpret_cast<merge_link*>(reinterpret_cast<unsigned char*>(this) + links_offset());
+    }
+
+    static constexpr std::size_t links_offset() noexcept
+    {
+        return (sizeof(merge_node) + alignof(merge_link) - 1) / alignof(merge_link) * alignof(merge_link);
+    }
+    static constexpr std::size_t block_size(std::uint32_t links) noexcept
+    {
+        return links_offset() + links * sizeof(merge_link);
+    }
+
+    steady_time const deadline_;
+    std::uint32_t const link_count_;
 };
 
 // What every key<T> is: its address is its identity, its name is for diagnostics.
@@ -319,6 +447,9 @@ inline void const* find_value(node const* n, key_base const* key) noexcept
     return nullptr;
 }
 
+// cancelled_at() of a context whose nearest canceller is `s`.
+ASIOCTX_DECL cancel_site cancel_site_of(cancel_node const* s);
+
 // The nearest ancestor-or-self that can be cancelled, or never_node.
 ASIOCTX_DECL cancel_node* nearest_canceller(node* n) noexcept;
 
@@ -327,10 +458,11 @@ ASIOCTX_DECL steady_time effective_deadline(node const* n) noexcept;
 
 // Cancels `n` and every descendant, iteratively; fires their registrations after
 // every lock is released. `state` is state_canceled or state_deadline; an empty cause
-// means "the same as the error". The first cancellation wins; later ones do nothing.
-ASIOCTX_DECL void cancel(
-    cancel_node* n, std::uint8_t state, boost::system::error_code cause,
-    bool remove_from_parent) noexcept;
+// means "the same as the error"; `how` and `site` say where the cancel came from (each
+// descendant records them with how_inherited). The first cancellation wins; later ones
+// do nothing. Returns true if this call made `n` done.
+ASIOCTX_DECL bool cancel(cancel_node* n, std::uint8_t state, boost::system::error_code cause,
+    bool remove_from_parent, std::uint8_t how, source_location const& site) noexcept;
 
 // Links a new cancellable child under the nearest canceller of its parent, or makes it
 // born done if that canceller already is. Returns false if the child was born done.

@@ -31,6 +31,9 @@ namespace asioctx::grpc::detail {
 /// Sets the call's deadline and metadata from `ctx` (see `async_unary`).
 ASIOCTX_GRPC_DECL void prepare_call(::grpc::ClientContext& call, context const& ctx, call_options const& options);
 
+// Why a call must not be sent: the context is done, or its time left is all reserve.
+ASIOCTX_GRPC_DECL boost::system::error_code refusal(context const& ctx, call_options const& options) noexcept;
+
 /// The error a finished call completes with (see `async_unary`).
 ASIOCTX_GRPC_DECL boost::system::error_code error_of(
     ::grpc::Status const& status, context const& ctx, bool aborted) noexcept;
@@ -133,7 +136,7 @@ auto async_unary(context const& ctx, Stub* stub,
         auto const fallback
             = carried ? *carried : boost::asio::any_io_executor(boost::asio::system_executor());
         boost::asio::any_io_executor ex = boost::asio::get_associated_executor(handler, fallback);
-        if(auto ec = ctx.err())
+        if(auto ec = detail::refusal(ctx, options))
         {
             // A context already done sends nothing; the handler is posted, never called here.
             boost::asio::post(ex, [h = std::move(handler), ec]() mutable { std::move(h)(ec, Response{}); });
