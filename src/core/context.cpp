@@ -313,13 +313,14 @@ bool cancel(cancel_node* n, std::uint8_t state, boost::system::error_code cause,
         stack = capture_cancel_stack();
     bool won = false;
     // Most cancels end a context with no children, nothing registered and no timer entry
-    // (a request's context, a cancelled child): marked under its lock, with none of the
+    // (a request's context, a cancelled child, a merged context, whose links stay listed
+    // in its other parents until it is released): marked under its lock, with none of the
     // walk's bookkeeping. Anything else unlocks and takes the walk, which locks again and
     // looks afresh.
     lock(n);
     if(n->state_.load(std::memory_order_relaxed) == state_live)
     {
-        if(n->first_child_ || n->regs_ || n->kind_ != node_kind::cancel)
+        if(n->first_child_ || n->regs_ || (n->kind_ != node_kind::cancel && n->kind_ != node_kind::merge))
         {
             unlock(n);
             won = cancel_walk(n, state, cause, remove_from_parent, how, site);

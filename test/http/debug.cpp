@@ -83,6 +83,20 @@ BOOST_AUTO_TEST_CASE(loopback_peers_get_the_text_report, *compiled_in)
     BOOST_TEST(res.body().find("\nid ") != std::string::npos);
 }
 
+// A done context held alive says where it was cancelled, in text and JSON.
+BOOST_AUTO_TEST_CASE(a_done_context_shows_its_cancel_site, *compiled_in)
+{
+    asioctx::leak_check check;
+    auto held = asioctx::with_cancel(asioctx::background());
+    auto const line = __LINE__ + 1;
+    held.cancel();
+    auto res = get("/debug/contexts?debug=2");
+    BOOST_TEST(res.body().find("cancelled at ") != std::string::npos);
+    BOOST_TEST(res.body().find("debug.cpp:" + std::to_string(line)) != std::string::npos);
+    res = get("/debug/contexts?format=json&debug=2");
+    BOOST_TEST(res.body().find("cancelled at ") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(other_peers_are_refused_unless_allowed)
 {
     int calls = 0;

@@ -16,8 +16,11 @@
 namespace asioctx {
 
 namespace detail {
+// `parents` points to `count` pointers to the parents, read once, never copied.
 [[nodiscard]] ASIOCTX_DECL cancellable derive_merge(
-    context const* parents, std::size_t count ASIOCTX_SITE_PARAM);
+    context const* const* parents, std::size_t count ASIOCTX_SITE_PARAM);
+[[nodiscard]] ASIOCTX_DECL cancellable derive_merge_of(
+    std::span<context const> parents ASIOCTX_SITE_PARAM);
 } // namespace detail
 
 /** Derives a context that is done as soon as any of `parents` is done (a merged
@@ -43,14 +46,14 @@ namespace detail {
 [[nodiscard]] inline cancellable with_merge(
     std::span<context const> parents, source_location const& site = source_location::current())
 {
-    return detail::derive_merge(parents.data(), parents.size() ASIOCTX_SITE_ARG(site));
+    return detail::derive_merge_of(parents ASIOCTX_SITE_ARG(site));
 }
 
 /// `with_merge` of two parents: done when `first` or `second` is; values from `first`.
 [[nodiscard]] inline cancellable with_merge(
     context const& first, context const& second, source_location const& site = source_location::current())
 {
-    context const parents[2] = {first, second};
+    context const* const parents[2] = {&first, &second};
     return detail::derive_merge(parents, 2 ASIOCTX_SITE_ARG(site));
 }
 
