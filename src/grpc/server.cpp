@@ -92,6 +92,22 @@ std::optional<std::string_view> single_value(
     return view(first->second);
 }
 
+// Every value of a list-valued `key` (tracestate, baggage) joined with commas, as the
+// HTTP layer joins repeated field lines; empty when absent.
+std::string joined_values(
+    std::multimap<::grpc::string_ref, ::grpc::string_ref> const& metadata, std::string_view key)
+{
+    std::string out;
+    auto const [first, last] = metadata.equal_range(::grpc::string_ref(key.data(), key.size()));
+    for(auto it = first; it != last; ++it)
+    {
+        if(!out.empty())
+            out += ',';
+        out += view(it->second);
+    }
+    return out;
+}
+
 } // namespace
 
 server_call::server_call(std::shared_ptr<server_state> server, ::grpc::CallbackServerContext* call)
@@ -121,10 +137,10 @@ server_call::server_call(std::shared_ptr<server_state> server, ::grpc::CallbackS
     }
     {
         std::string state, bag;
-        if(auto v = single_value(metadata, "tracestate"))
-            state = http::parse_tracestate(*v, options.propagation.tracestate_limit).value_or(std::string());
-        if(auto v = single_value(metadata, "baggage"))
-            bag = http::parse_baggage(*v, options.propagation.baggage_limit).value_or(std::string());
+        if(auto v = joined_values(metadata, "tracestate"); !v.empty())
+            state = http::parse_tracestate(v, options.propagation.tracestate_limit).value_or(std::string());
+        if(auto v = joined_values(metadata, "baggage"); !v.empty())
+            bag = http::parse_baggage(v, options.propagation.baggage_limit).value_or(std::string());
         if(!state.empty() || !bag.empty())
             ctx = http::with_trace_fields(ctx, std::move(state), std::move(bag));
     }

@@ -4,6 +4,7 @@
 #include <asioctx/grpc/error.hpp>
 #include <asioctx/grpc/status.hpp>
 #include <asioctx/http/request_id.hpp>
+#include <asioctx/http/propagation.hpp>
 #include <asioctx/http/traceparent.hpp>
 
 #include <boost/asio/as_tuple.hpp>
@@ -229,6 +230,8 @@ std::string ending(asioctx::context const& ctx)
             rep.set_remaining_us(record.remaining_us);
             rep.set_request_id(record.request_id);
             rep.set_traceparent(record.traceparent);
+            rep.set_tracestate(std::string(asioctx::http::tracestate(ctx)));
+            rep.set_baggage(std::string(asioctx::http::baggage(ctx)));
             {
                 std::lock_guard lock(mutex_);
                 records_[req.tag()] = record;

@@ -5,6 +5,7 @@
 #include <asioctx/grpc/server.hpp>
 
 #include <boost/test/unit_test.hpp>
+#include <grpcpp/create_channel.h>
 
 #include <string>
 #include <vector>
@@ -115,6 +116,35 @@ BOOST_AUTO_TEST_CASE(request_id_and_traceparent_become_the_http_layers_values)
         r = peer_call(peer, s.address(), 5000, 1, "m3");
         BOOST_TEST(is_hex_id(r.at("request_id")));
     }
+}
+
+// tracestate and baggage metadata become the HTTP layer's values, validated and limited
+// by server_options::propagation; repeated values are one list, as HTTP field lines are.
+BOOST_AUTO_TEST_CASE(tracestate_and_baggage_become_the_http_layers_values)
+{
+    asioctx::grpc::server_options options;
+    options.propagation.tracestate_limit = 7;
+    asioctx_server s(options);
+    auto stub = asioctx::test::Peer::NewStub(::grpc::CreateChannel(s.address(), ::grpc::InsecureChannelCredentials()));
+    auto call = [&](std::vector<std::pair<std::string, std::string>> const& metadata) {
+        ::grpc::ClientContext ctx;
+        ctx.set_deadline(std::chrono::system_clock::now() + 5s);
+        for(auto const& [k, v] : metadata)
+            ctx.AddMetadata(k, v);
+        asioctx::test::SleepRequest req;
+        req.set_tag("ts");
+        req.set_sleep_ms(1);
+        asioctx::test::SleepReply reply;
+        auto const status = stub->Sleep(&ctx, req, &reply);
+        BOOST_TEST(status.ok());
+        return reply;
+    };
+    auto r = call({{"tracestate", "a=1"}, {"tracestate", "b=2"}, {"tracestate", "c=3"}, {"baggage", "k=v"}, {"baggage", "u=1"}});
+    BOOST_TEST(r.tracestate() == "a=1,b=2"); // cut to 7 characters from the end
+    BOOST_TEST(r.baggage() == "k=v,u=1");
+    r = call({{"tracestate", "A=1"}, {"baggage", "bad value"}});
+    BOOST_TEST(r.tracestate().empty()); // invalid: dropped
+    BOOST_TEST(r.baggage().empty());
 }
 
 BOOST_AUTO_TEST_CASE(no_deadline_means_none)
