@@ -309,7 +309,7 @@ bool cancel(cancel_node* n, std::uint8_t state, boost::system::error_code cause,
     // With stack tracking on, a tracked node's cancel keeps the cancelling call's stack
     // (captured here, outside every lock; kept only if this call wins).
     void* stack = nullptr;
-    if(n->diag_ && tracking_level.load(std::memory_order_relaxed) == 2) [[unlikely]]
+    if(n->diag_ && tracking_level.load(std::memory_order_relaxed) == tracking_stacks) [[unlikely]]
         stack = capture_cancel_stack();
     bool won = false;
     // Most cancels end a context with no children, nothing registered and no timer entry
@@ -579,49 +579,49 @@ cancel_site detail::cancel_site_of(cancel_node const* s)
     return out;
 }
 
+std::string detail::format_site(source_location const& site)
+{
+    std::string out = site.file_name();
+    if(out.empty())
+        return "(unknown site)";
+    out += ':';
+    out += std::to_string(site.line());
+    std::string_view fn = site.function_name();
+    if(!fn.empty())
+    {
+        if(auto paren = fn.find('('); paren != std::string_view::npos)
+            fn = fn.substr(0, paren);
+        if(auto space = fn.rfind(' '); space != std::string_view::npos)
+            fn = fn.substr(space + 1);
+        out += " (";
+        out += fn;
+        out += ')';
+    }
+    return out;
+}
+
 std::string to_string(cancel_site const& site)
 {
+    bool const known = *site.location.file_name() != '\0';
+    auto const where = known ? detail::format_site(site.location) : std::string("an unknown site");
     std::string out;
     switch(site.source)
     {
     case cancel_source::none:
         return "not cancelled";
     case cancel_source::call:
-        out = "cancelled at ";
+        out = "cancelled at " + where;
         break;
     case cancel_source::release:
-        out = "cancel handle released";
+        out = known ? "cancel handle released (derived at " + where + ")" : "cancel handle released";
         break;
     case cancel_source::deadline:
-        out = "deadline set at ";
+        out = "deadline set at " + where;
         break;
     case cancel_source::stop_request:
-        out = "stop requested through the std::stop_token bridged at ";
+        out = "stop requested through the std::stop_token bridged at " + where;
         break;
     }
-    if(site.source == cancel_source::release)
-        out += *site.location.file_name() ? " (derived at " : "";
-    if(*site.location.file_name())
-    {
-        out += site.location.file_name();
-        out += ':';
-        out += std::to_string(site.location.line());
-        std::string_view fn = site.location.function_name();
-        if(auto paren = fn.find('('); paren != std::string_view::npos)
-            fn = fn.substr(0, paren);
-        if(auto space = fn.rfind(' '); space != std::string_view::npos)
-            fn = fn.substr(space + 1);
-        if(!fn.empty())
-        {
-            out += " (";
-            out += fn;
-            out += ')';
-        }
-    }
-    else if(site.source != cancel_source::release)
-        out += "an unknown site";
-    if(site.source == cancel_source::release && *site.location.file_name())
-        out += ')';
     if(site.inherited)
         out += ", inherited";
     return out;

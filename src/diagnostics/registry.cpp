@@ -91,10 +91,9 @@ std::string describe(node const* n, steady::time_point now)
     }
     else if(n->kind_ == node_kind::deadline || n->kind_ == node_kind::merge)
     {
-        auto const deadline = n->kind_ == node_kind::deadline ? static_cast<deadline_node const*>(n)->deadline_
-                                                              : static_cast<merge_node const*>(n)->deadline_;
         if(n->kind_ == node_kind::merge)
             out += std::to_string(static_cast<merge_node const*>(n)->link_count_ + 1) + " parents";
+        auto const deadline = effective_deadline(n); // the node's own, for both kinds
         auto left = deadline - now;
         if(deadline != steady_time::max())
         {
@@ -218,7 +217,7 @@ void track_node(node* n, source_location const& site) noexcept
     r->site_ = site;
     r->born_ = steady::now();
 #if ASIOCTX_STACKS
-    if(tracking_level.load(std::memory_order_relaxed) == static_cast<std::uint8_t>(tracking::stacks))
+    if(tracking_level.load(std::memory_order_relaxed) == tracking_stacks)
     {
         try
         {
@@ -279,10 +278,10 @@ void keep_cancel_stack([[maybe_unused]] node* n, void* stack, [[maybe_unused]] b
 {
 #if ASIOCTX_STACKS
     auto st = static_cast<boost::stacktrace::stacktrace*>(stack);
-    boost::stacktrace::stacktrace* none = nullptr;
-    if(keep && n->diag_ && n->diag_->cancel_stack_.compare_exchange_strong(none, st, std::memory_order_acq_rel))
-        return;
-    delete st;
+    if(keep && n->diag_) // only the cancel that won keeps one, so there is never an earlier one
+        n->diag_->cancel_stack_.store(st, std::memory_order_release);
+    else
+        delete st;
 #else
     (void)stack;
 #endif
@@ -328,27 +327,6 @@ bool same_site(source_location const& a, source_location const& b) noexcept
         std::strcmp(a.function_name(), b.function_name()) == 0;
 }
 
-// "file:line (function)"; the function's parameter list is dropped for brevity.
-std::string format_site(source_location const& site)
-{
-    std::string out = site.file_name();
-    if(out.empty())
-        return "(unknown site)";
-    out += ':';
-    out += std::to_string(site.line());
-    std::string_view fn = site.function_name();
-    if(!fn.empty())
-    {
-        if(auto paren = fn.find('('); paren != std::string_view::npos)
-            fn = fn.substr(0, paren);
-        if(auto space = fn.rfind(' '); space != std::string_view::npos)
-            fn = fn.substr(space + 1);
-        out += " (";
-        out += fn;
-        out += ')';
-    }
-    return out;
-}
 
 // UTC, ISO 8601 with microseconds: when a steady-clock instant happened on the wall clock.
 std::string format_wall(steady::time_point t)
@@ -375,7 +353,7 @@ std::string summary_text(std::vector<site_summary> const& groups)
         out += " @ ";
         out += to_string(g.kind);
         out += ' ';
-        out += format_site(g.site);
+        out += detail::format_site(g.site);
         out += " oldest ";
         out += detail::format_seconds(g.oldest);
         out += ", done ";
@@ -611,9 +589,7 @@ std::vector<derivation_link> derivation_chain(context const& ctx)
 #if ASIOCTX_STACKS
                 if(r->stack_)
                     link.stack = detail::stack_text(*r->stack_);
-                if(n->kind_ == detail::node_kind::cancel || n->kind_ == detail::node_kind::deadline ||
-                    n->kind_ == detail::node_kind::merge)
-                    link.cancel_stack = detail::cancel_stack_text(n);
+                link.cancel_stack = detail::cancel_stack_text(n); // empty but for a cancel's own node
 #endif
             }
 #endif
@@ -640,7 +616,7 @@ std::string format_derivation(context const& ctx)
         if(!link.detail.empty())
             out += " (" + link.detail + ")";
         if(link.tracked)
-            out += " derived " + format_wall(link.derived_at) + " at " + format_site(link.site);
+            out += " derived " + format_wall(link.derived_at) + " at " + detail::format_site(link.site);
         else if(link.kind != context_kind::background && link.kind != context_kind::todo)
             out += " (untracked: derived while tracking was off)";
         out += '\n';

@@ -39,10 +39,11 @@ nanoseconds outgoing_timeout(nanoseconds remaining, nanoseconds reserve) noexcep
 
 namespace detail {
 
-void prepare_call(::grpc::ClientContext& call, context const& ctx, call_options const& options)
+void prepare_call(::grpc::ClientContext& call, context const& ctx, std::optional<nanoseconds> budget,
+    call_options const& options)
 {
     // The same budget the HTTP client sends, rounded for gRPC's own encoding.
-    if(auto const budget = http::outbound_budget(ctx, options.propagation))
+    if(budget)
         call.set_deadline(std::chrono::system_clock::now() + outgoing_timeout(*budget));
     if(auto const id = http::request_id(ctx); !id.empty())
         call.AddMetadata(options.request_id_key, std::string(id));
@@ -56,12 +57,12 @@ void prepare_call(::grpc::ClientContext& call, context const& ctx, call_options 
         call.AddMetadata("baggage", std::string(bag));
 }
 
-error_code refusal(context const& ctx, call_options const& options) noexcept
+error_code refusal(context const& ctx, std::optional<nanoseconds> budget) noexcept
 {
     static constexpr auto loc = BOOST_CURRENT_LOCATION;
     if(auto ec = ctx.err())
         return ec;
-    if(auto const budget = http::outbound_budget(ctx, options.propagation); budget && *budget <= nanoseconds::zero())
+    if(budget && *budget <= nanoseconds::zero())
         return asioctx::make_error_code(asioctx::error::deadline_exceeded, &loc);
     return {};
 }

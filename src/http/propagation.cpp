@@ -190,6 +190,7 @@ std::optional<nanoseconds> outbound_budget(context const& ctx, propagation_polic
     auto const left = std::chrono::duration_cast<nanoseconds>(*deadline - std::chrono::steady_clock::now());
     auto const reserve = std::chrono::duration_cast<nanoseconds>((std::max)(policy.reserve, std::chrono::milliseconds::zero()));
     nanoseconds budget = left - reserve;
+    // The default maximum (milliseconds::max(), no cap) does not fit in nanoseconds.
     if(policy.outbound_max < std::chrono::duration_cast<std::chrono::milliseconds>(nanoseconds::max()))
         budget = (std::min)(budget, std::chrono::duration_cast<nanoseconds>(policy.outbound_max));
     return budget;

@@ -315,6 +315,16 @@ BOOST_FIXTURE_TEST_CASE(an_http_budget_becomes_an_outgoing_deadline_without_grow
     }
 }
 
+// Runs `io` one handler at a time until `done`; false if it ran out of work first (a
+// completion that was queued with no work counted).
+bool run_until_done(asio::io_context& io, bool const& done)
+{
+    while(!done)
+        if(io.run_one() == 0)
+            return false;
+    return true;
+}
+
 // Calls one after another on an io_context run by this thread alone: while a call is
 // pending the io_context has work, so run_one() never returns for want of it, and every
 // completion arrives.
@@ -333,14 +343,7 @@ BOOST_FIXTURE_TEST_CASE(a_pending_call_keeps_its_io_context_running, fixture, *b
                 done = true;
             });
         ioc.restart();
-        while(!done)
-        {
-            if(ioc.run_one() == 0)
-            {
-                ++ran_out_of_work;
-                break;
-            }
-        }
+        ran_out_of_work += !run_until_done(ioc, done);
         completed += done;
     }
     BOOST_TEST(ran_out_of_work == 0);
@@ -363,14 +366,7 @@ BOOST_FIXTURE_TEST_CASE(an_io_context_may_go_once_its_call_has_completed, fixtur
         bool done = false;
         asioctx::grpc::async_unary(ctx, stub->async(), &Peer::Stub::async::Sleep,
             sleep_request("own-" + std::to_string(i), 0), [&](error_code, SleepReply) { done = true; });
-        while(!done)
-        {
-            if(own.run_one() == 0)
-            {
-                ++ran_out_of_work;
-                break;
-            }
-        }
+        ran_out_of_work += !run_until_done(own, done);
         completed += done;
     }
     BOOST_TEST(ran_out_of_work == 0);

@@ -107,6 +107,13 @@ public:
 // off in a library built without the registry (ASIOCTX_NO_DIAGNOSTICS).
 ASIOCTX_DECL extern std::atomic<std::uint8_t> tracking_level;
 
+// tracking_level's value for asioctx::tracking::stacks (the core does not see that enum).
+inline constexpr std::uint8_t tracking_stacks = 2;
+
+// "file:line (function)", the function's parameter list dropped; "(unknown site)" for an
+// empty location. Shared by cancel sites and the registry's reports.
+ASIOCTX_DECL std::string format_site(source_location const& site);
+
 // Records a new node in the registry; never throws (a record that cannot be
 // allocated leaves the node untracked).
 ASIOCTX_DECL void track_node(node* n, source_location const& site) noexcept;

@@ -23,16 +23,21 @@
 #include <grpcpp/support/client_callback.h>
 
 #include <atomic>
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <utility>
 
 namespace asioctx::grpc::detail {
 
 /// Sets the call's deadline and metadata from `ctx` (see `async_unary`).
-ASIOCTX_GRPC_DECL void prepare_call(::grpc::ClientContext& call, context const& ctx, call_options const& options);
+// `budget`: what the next hop is told (http::outbound_budget), read once per call.
+ASIOCTX_GRPC_DECL void prepare_call(::grpc::ClientContext& call, context const& ctx,
+    std::optional<std::chrono::nanoseconds> budget, call_options const& options);
 
 // Why a call must not be sent: the context is done, or its time left is all reserve.
-ASIOCTX_GRPC_DECL boost::system::error_code refusal(context const& ctx, call_options const& options) noexcept;
+ASIOCTX_GRPC_DECL boost::system::error_code refusal(
+    context const& ctx, std::optional<std::chrono::nanoseconds> budget) noexcept;
 
 /// The error a finished call completes with (see `async_unary`).
 ASIOCTX_GRPC_DECL boost::system::error_code error_of(
@@ -136,7 +141,8 @@ auto async_unary(context const& ctx, Stub* stub,
         auto const fallback
             = carried ? *carried : boost::asio::any_io_executor(boost::asio::system_executor());
         boost::asio::any_io_executor ex = boost::asio::get_associated_executor(handler, fallback);
-        if(auto ec = detail::refusal(ctx, options))
+        auto const budget = http::outbound_budget(ctx, options.propagation);
+        if(auto ec = detail::refusal(ctx, budget))
         {
             // A context already done sends nothing; the handler is posted, never called here.
             boost::asio::post(ex, [h = std::move(handler), ec]() mutable { std::move(h)(ec, Response{}); });
@@ -146,7 +152,7 @@ auto async_unary(context const& ctx, Stub* stub,
         auto alloc = boost::asio::get_associated_allocator(handler);
         using op_alloc = typename std::allocator_traits<decltype(alloc)>::template rebind_alloc<operation>;
         auto op = std::allocate_shared<operation>(op_alloc(alloc), ctx, std::move(request), std::move(handler), ex);
-        detail::prepare_call(op->call, ctx, options);
+        detail::prepare_call(op->call, ctx, budget, options);
         auto slot = boost::asio::get_associated_cancellation_slot(op->handler);
         if(slot.is_connected())
             slot.template emplace<detail::unary_canceller<operation>>(detail::unary_canceller<operation>{op.get()});
