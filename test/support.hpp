@@ -1,19 +1,27 @@
 // Helpers shared by the test files: an io_context with a root context that carries its
-// executor, and a recorder for `void(std::exception_ptr, error_code)` completions.
+// executor, common keys, and a recorder for `void(std::exception_ptr, error_code)` completions.
 #ifndef ASIOCTX_TEST_SUPPORT_HPP
 #define ASIOCTX_TEST_SUPPORT_HPP
 
 #include <asioctx/core/context.hpp>
 #include <asioctx/asio/executor.hpp>
+#include <asioctx/core/value.hpp>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/system/errc.hpp>
 #include <boost/system/error_code.hpp>
 
 #include <cstddef>
 #include <exception>
 #include <new>
+#include <string>
 
 namespace test {
+
+// Keys and an error that several test files use.
+inline constexpr asioctx::key<int> number{"number"};
+inline constexpr asioctx::key<std::string> user_key{"user"};
+inline boost::system::error_code const failure = boost::system::errc::make_error_code(boost::system::errc::io_error);
 
 struct io_fixture
 {

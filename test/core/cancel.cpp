@@ -4,6 +4,8 @@
 #include <asioctx/core/value.hpp>
 #include <asioctx/core/without_cancel.hpp>
 
+#include "../support.hpp"
+
 #include <boost/asio/error.hpp>
 #include <boost/test/unit_test.hpp>
 
@@ -16,7 +18,7 @@ using boost::system::error_code;
 namespace asio = boost::asio;
 
 namespace {
-inline constexpr asioctx::key<int> number{"number"};
+using test::number;
 }
 
 BOOST_AUTO_TEST_SUITE(cancel)

@@ -4,6 +4,8 @@
 #include <asioctx/core/without_cancel.hpp>
 #include <asioctx/core/done_callback.hpp>
 
+#include "../support.hpp"
+
 #include <boost/asio/error.hpp>
 #include <boost/test/unit_test.hpp>
 
@@ -15,7 +17,7 @@
 #include <vector>
 
 namespace {
-inline constexpr asioctx::key<int> number{"number"};
+using test::number;
 
 std::size_t listed_in(asioctx::context const& ctx)
 {

@@ -3,6 +3,8 @@
 #include <asioctx/core/value.hpp>
 #include <asioctx/core/without_cancel.hpp>
 
+#include "../support.hpp"
+
 #include <boost/test/unit_test.hpp>
 
 #include <memory>
@@ -12,7 +14,7 @@
 namespace {
 inline constexpr asioctx::key<std::string> request_id{"request_id"};
 inline constexpr asioctx::key<std::string> other_string{"request_id"}; // same name, same type
-inline constexpr asioctx::key<int> number{"number"};
+using test::number;
 
 struct counted
 {

@@ -37,7 +37,7 @@ using fixture = test::io_fixture;
 
 using wait_result = test::outcome;
 
-error_code const failure = boost::system::errc::make_error_code(boost::system::errc::io_error);
+using test::failure;
 
 } // namespace
 

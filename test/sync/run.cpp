@@ -30,8 +30,8 @@ using fixture = test::io_fixture;
 
 using run_result = test::outcome;
 
-asioctx::key<std::string> const user_key{"user"};
-error_code const failure = boost::system::errc::make_error_code(boost::system::errc::io_error);
+using test::user_key;
+using test::failure;
 
 } // namespace
 
