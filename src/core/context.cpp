@@ -564,17 +564,17 @@ cancel_site detail::cancel_site_of(cancel_node const* s)
     out.source = static_cast<cancel_source>(how & ~detail::how_inherited);
     out.inherited = (how & detail::how_inherited) != 0;
     out.location = s->cancel_site_;
-    if(out.source == cancel_source::release && !out.inherited)
-        out.location = detail::derivation_site(s);
-    // The stack stays with the node whose own cancel it was: this one, or for an
-    // inherited cancel, the nearest ancestor that was cancelled directly.
+    // The stack, and a release's derivation site, stay with the node whose own cancel it
+    // was: this one, or for an inherited cancel, the nearest ancestor cancelled directly.
     detail::cancel_node const* c = s;
     while(c->cancel_how_ & detail::how_inherited)
     {
         c = detail::nearest_canceller(c->parent_);
         if(c->kind_ == detail::node_kind::never || c->state_.load(std::memory_order_acquire) == detail::state_live)
-            return out; // a merged parent's cancel: its stack is not on this chain
+            return out; // a merged parent's cancel: it is not on this chain
     }
+    if(out.source == cancel_source::release)
+        out.location = detail::derivation_site(c);
     out.stack = detail::cancel_stack_text(c);
     return out;
 }

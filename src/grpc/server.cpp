@@ -46,8 +46,7 @@ struct server_state
         : ex(std::move(executor))
         , options(std::move(opts))
     {
-        auto const carried = executor_of(parent);
-        auto const root = carried && *carried == ex ? parent : with_executor(parent, ex);
+        auto const root = asioctx::detail::carrying_executor(parent, ex);
         auto s = with_cancel(root);
         stop_ctx = std::move(s.ctx);
         stop_cancel = std::move(s.cancel);

@@ -188,10 +188,14 @@ std::optional<nanoseconds> outbound_budget(context const& ctx, propagation_polic
     if(!deadline)
         return std::nullopt;
     auto const left = std::chrono::duration_cast<nanoseconds>(*deadline - std::chrono::steady_clock::now());
-    auto const reserve = std::chrono::duration_cast<nanoseconds>((std::max)(policy.reserve, std::chrono::milliseconds::zero()));
-    nanoseconds budget = left - reserve;
-    // The default maximum (milliseconds::max(), no cap) does not fit in nanoseconds.
-    if(policy.outbound_max < std::chrono::duration_cast<std::chrono::milliseconds>(nanoseconds::max()))
+    // Milliseconds reach further than nanoseconds (292 years): a reserve or a maximum
+    // beyond that is taken as that, and the subtraction saturates.
+    auto const in_range = std::chrono::duration_cast<std::chrono::milliseconds>(nanoseconds::max());
+    auto const reserve = std::chrono::duration_cast<nanoseconds>(
+        std::clamp(policy.reserve, std::chrono::milliseconds::zero(), in_range));
+    nanoseconds budget = left < nanoseconds::min() + reserve ? nanoseconds::min() : left - reserve;
+    // The default maximum (milliseconds::max(), no cap) is out of range: no cap.
+    if(policy.outbound_max < in_range)
         budget = (std::min)(budget, std::chrono::duration_cast<nanoseconds>(policy.outbound_max));
     return budget;
 }

@@ -61,12 +61,6 @@ response make_response(request_header const& req, bhttp::status status, std::str
 
 namespace {
 
-context carrying(context const& parent, asio::any_io_executor const& ex)
-{
-    auto carried = executor_of(parent);
-    return carried && *carried == ex ? parent : with_executor(parent, ex);
-}
-
 error_code shutdown_cause() noexcept
 {
     static constexpr auto loc = BOOST_CURRENT_LOCATION;
@@ -83,7 +77,7 @@ struct server::state
         , h(std::move(handler_fn))
         , acceptor(ex)
     {
-        auto const root = carrying(parent, ex);
+        auto const root = asioctx::detail::carrying_executor(parent, ex);
         auto a = with_cancel(root);
         accept_ctx = std::move(a.ctx);
         accept_cancel = std::move(a.cancel);

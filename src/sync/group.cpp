@@ -22,10 +22,7 @@ context carrying(context const& parent, boost::asio::any_io_executor const& ex)
 {
     if(!ex)
         ASIOCTX_THROW_NO_EXECUTOR();
-    auto const carried = executor_of(parent);
-    if(carried && *carried == ex)
-        return parent;
-    return with_executor(parent, ex);
+    return detail::carrying_executor(parent, ex);
 }
 
 // Whether `ex` serialises what runs on it already: a strand, or an io_context run by one

@@ -6,6 +6,8 @@
 #include <asioctx/core/value.hpp>
 #include <asioctx/core/without_cancel.hpp>
 
+#include "../support.hpp"
+
 #include <boost/asio/error.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/test/unit_test.hpp>
@@ -13,6 +15,7 @@
 #include <algorithm>
 #include <atomic>
 #include <random>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -24,7 +27,7 @@ namespace utf = boost::unit_test;
 
 namespace {
 
-inline constexpr asioctx::key<std::string> user_key{"user"};
+using test::user_key;
 
 // Sets a tracking level for one test and puts the previous one back.
 struct tracking_scope
@@ -317,6 +320,24 @@ BOOST_AUTO_TEST_CASE(the_cancel_site_and_stack_are_shown, *compiled_in)
     for(auto const& c : snapshot.contexts)
         seen = seen || c.detail.find("cancelled at ") != std::string::npos;
     BOOST_TEST(seen);
+
+    // A handle released uncalled reports where its context was derived, when tracked; so
+    // does a child that inherited that release, marked inherited.
+    asioctx::context released, below_released;
+    std::optional<asioctx::cancellable> alive_below; // its own handle outlives the release
+    auto const line = __LINE__ + 2;
+    {
+        auto [c, h] = asioctx::with_cancel(asioctx::background());
+        released = c;
+        alive_below.emplace(asioctx::with_cancel(c));
+        below_released = asioctx::with_value(alive_below->ctx, user_key, "x");
+    }
+    BOOST_TEST(asioctx::cancelled_at(released).location.line() == line);
+    auto const inherited = asioctx::cancelled_at(below_released);
+    BOOST_TEST((inherited.source == asioctx::cancel_source::release));
+    BOOST_TEST(inherited.inherited);
+    BOOST_TEST(inherited.location.line() == line);
+
     auto site = asioctx::cancelled_at(child);
     if(!asioctx::stacks_available())
     {
@@ -326,15 +347,6 @@ BOOST_AUTO_TEST_CASE(the_cancel_site_and_stack_are_shown, *compiled_in)
     BOOST_TEST(site.stack.find("cancelled_in_a_named_function") != std::string::npos);
     BOOST_TEST(asioctx::cancelled_at(ctx).stack == site.stack);
     BOOST_TEST(text.find("cancelled from:") != std::string::npos);
-
-    // A handle released uncalled reports where its context was derived, when tracked.
-    asioctx::context released;
-    auto const line = __LINE__ + 2;
-    {
-        auto [c, h] = asioctx::with_cancel(asioctx::background());
-        released = c;
-    }
-    BOOST_TEST(asioctx::cancelled_at(released).location.line() == line);
 }
 
 BOOST_AUTO_TEST_CASE(compiled_out_nothing_is_tracked, *compiled_out)

@@ -58,6 +58,12 @@ BOOST_AUTO_TEST_CASE(the_outbound_budget_keeps_the_reserve_and_the_maximum)
     BOOST_TEST((*ahttp::outbound_budget(ctx, policy) == 3s));
     policy.reserve = 11s;
     BOOST_TEST((*ahttp::outbound_budget(ctx, policy) <= 0s)); // nothing left for the next hop
+    policy.reserve = std::chrono::milliseconds::max(); // beyond nanoseconds: saturates
+    BOOST_TEST((*ahttp::outbound_budget(ctx, policy) <= 0s));
+    policy.reserve = 0ms;
+    policy.outbound_max = std::chrono::hours(24 * 365 * 300); // a cap beyond nanoseconds: none
+    b = *ahttp::outbound_budget(ctx, policy);
+    BOOST_TEST((b <= 10s && b > 9s));
 }
 
 BOOST_AUTO_TEST_CASE(tracestate_is_validated_and_cut)

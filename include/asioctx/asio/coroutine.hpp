@@ -54,10 +54,7 @@ template<class Executor, class F, class CompletionToken>
 auto co_spawn(Executor const& ex, context const& ctx, F&& fn, CompletionToken&& token,
     boost::asio::cancellation_type type = boost::asio::cancellation_type::terminal)
 {
-    context inner = ctx;
-    auto const carried = executor_of(ctx);
-    if(!carried || *carried != boost::asio::any_io_executor(ex))
-        inner = with_executor(ctx, ex);
+    context inner = detail::carrying_executor(ctx, ex);
     // Asio's function-object overload keeps `fn` alive in the coroutine's own frame:
     // a capturing lambda's captures outlive its first suspension.
     return boost::asio::co_spawn(

@@ -62,6 +62,17 @@ inline boost::asio::any_io_executor const* executor_of(context const& ctx) noexc
     return t ? &t->executor : nullptr;
 }
 
+namespace detail {
+// `parent` itself when it already carries `ex`, otherwise `with_executor(parent, ex)`:
+// what a server, a group or a coroutine that runs on `ex` hands to the work it starts.
+[[nodiscard]] inline context carrying_executor(context const& parent, boost::asio::any_io_executor const& ex,
+    source_location const& site = source_location::current())
+{
+    auto const carried = executor_of(parent);
+    return carried && *carried == ex ? parent : with_executor(parent, ex, site);
+}
+} // namespace detail
+
 } // namespace asioctx
 
 #endif

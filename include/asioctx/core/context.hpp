@@ -213,7 +213,8 @@ enum class cancel_source : std::uint8_t
     none,         ///< the context is live
     call,         ///< a `cancel_handle` was called; the location is the call's
     release,      ///< a `cancel_handle` was destroyed or reset without being called; the
-                  ///< location is where the context was derived, when tracking knew it
+                  ///< location is where the released context (this one, or for an
+                  ///< inherited release the ancestor) was derived, when tracking knew it
     deadline,     ///< a deadline passed; the location is where the deadline was derived
     stop_request, ///< a `std::stop_token` bridged by `with_stop_token` asked to stop; the
                   ///< location is where the bridge was derived
