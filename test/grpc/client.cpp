@@ -111,7 +111,7 @@ BOOST_FIXTURE_TEST_CASE(the_contexts_deadline_reaches_a_go_server, fixture)
         BOOST_TEST((seen.ended() == "deadline" || seen.ended() == "canceled"), seen.ended());
         go_saw_deadline += seen.ended() == "deadline";
         BOOST_TEST(seen.remaining_us() <= 300'000);
-        BOOST_TEST(seen.remaining_us() > 250'000);
+        BOOST_TEST(seen.remaining_us() > 150'000); // at least half: transit is slow under a sanitizer
     }
     BOOST_TEST_MESSAGE("the Go server reported its deadline " << go_saw_deadline << " times of 5");
 }

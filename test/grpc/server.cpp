@@ -40,18 +40,20 @@ std::string const valid_tp = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b71692033
 
 BOOST_AUTO_TEST_SUITE(grpc_server_suite)
 
-// The Go client's deadline becomes the handler's: the time left at arrival is within a
-// few milliseconds of the client's timeout, and the bound sleep ends with the deadline.
+// The Go client's deadline becomes the handler's: the time left at arrival is at most the
+// client's timeout and no less than half of it (the transit takes milliseconds, more under
+// a sanitizer on a loaded machine: 41 ms was seen), and the bound sleep ends with the
+// deadline.
 BOOST_AUTO_TEST_CASE(a_go_clients_deadline_becomes_the_handlers_deadline)
 {
     asioctx_server s;
-    auto const r = peer_call(go_peer, s.address(), 400, 5000, "d1");
+    auto const r = peer_call(go_peer, s.address(), 1000, 5000, "d1");
     BOOST_TEST(r.at("code") == "DeadlineExceeded");
     auto const seen = s.ended("d1");
     BOOST_TEST_REQUIRE(seen.has_value());
     BOOST_TEST(seen->ended == "deadline");
-    BOOST_TEST(seen->remaining_us <= 400'000);
-    BOOST_TEST(seen->remaining_us > 370'000);
+    BOOST_TEST(seen->remaining_us <= 1'000'000);
+    BOOST_TEST(seen->remaining_us > 500'000);
     // Ended by the context's own timer, at the deadline: not before it.
     BOOST_TEST((seen->finished - seen->started >= std::chrono::microseconds(seen->remaining_us) - 2ms));
 }
