@@ -40,7 +40,8 @@ install_missing() {
 
 jobs=$(nproc)
 
-# Extra configure arguments (the test run asks for line tables only).
+# Extra arguments for every CMake configure and for b2 (the test run sets them: line
+# tables only, unity batches for the test binaries).
 configure_args=()
 b2_args=()
 
